@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs quickboot's build and run-time dependencies (Debian packages only) and
+# configures + builds into ./build. Safe to run again: it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libarchive-dev libzstd-dev liblzma-dev zlib1g-dev liburing-dev libcli11-dev libfmt-dev catch2
+  libssl-dev libkmod-dev nlohmann-json3-dev libtomlplusplus-dev libsquashfs-dev
+  qemu-system-x86 busybox-static
+  # tests and benches: real packages, ISOs, cpio reference, debootstrap trees, v86 under Node
+  xorriso cpio zstd lz4 debootstrap seabios nodejs npm dpkg-dev file hyperfine
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq || true
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build_type=${QB_BUILD_TYPE:-RelWithDebInfo}
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
+cmake --build build

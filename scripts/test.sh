@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Sets everything up and runs every test: unit tests (also under ASan+UBSan), CLI tests
+# and real-QEMU boot tests. Pass ctest arguments to narrow it, e.g. `-L cli` or `-R kernel`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+# Real kernels every test shares, fetched once with apt-get download (kernels/debian.sh).
+kernels/debian.sh amd64 >/dev/null
+kernels/debian.sh 686 >/dev/null
+
+# Unit tests under the sanitizers, in their own build tree.
+cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=Debug -DQB_SANITIZE="address;undefined" >/dev/null
+cmake --build build-san
+(cd build-san && ctest --output-on-failure -L unit "$@")
+
+(cd build && ctest --output-on-failure "$@")

@@ -1,0 +1,60 @@
+#include "core/file_util.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/fd.hpp"
+
+namespace qb {
+
+std::string read_file(const fs::path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw Error::from_errno("cannot open", path);
+  std::string out;
+  struct stat st{};
+  if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error::from_errno("cannot read", path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+void write_file_atomic(const fs::path& path, std::string_view data, unsigned mode) {
+  AtomicFile f(path, mode);
+  f.write(data);
+  f.commit();
+}
+
+fs::path make_temp_dir(const fs::path& parent, std::string_view prefix) {
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  std::string tmpl = (parent / (std::string(prefix) + ".XXXXXX")).string();
+  if (!::mkdtemp(tmpl.data())) throw Error::from_errno("cannot create a directory in", parent);
+  return tmpl;
+}
+
+void require_exists(const fs::path& path, std::string_view what, std::string hint) {
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(path, ec)))
+    throw Error(std::string(what) + " " + path.string() + " does not exist", std::move(hint));
+}
+
+void remove_all_quiet(const fs::path& path) noexcept {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+}
+
+} // namespace qb

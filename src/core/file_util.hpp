@@ -1,0 +1,26 @@
+#pragma once
+// Small file helpers. All throw qb::Error naming the path on failure.
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace qb {
+
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& path);
+
+// Writes atomically: a temp file in the same directory, fsync'd, then renamed over `path`.
+// An interrupted write leaves the previous content of `path` in place.
+void write_file_atomic(const fs::path& path, std::string_view data, unsigned mode = 0644);
+
+// A fresh directory under `parent` (created if needed) named PREFIX.XXXXXX.
+fs::path make_temp_dir(const fs::path& parent, std::string_view prefix);
+
+// Throws an Error naming `what` when `path` does not exist.
+void require_exists(const fs::path& path, std::string_view what, std::string hint = {});
+
+// Removes a tree, ignoring errors; for cleanup paths only.
+void remove_all_quiet(const fs::path& path) noexcept;
+
+} // namespace qb

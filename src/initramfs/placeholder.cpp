@@ -1,0 +1,2 @@
+// placeholder until this part lands
+namespace qb::initramfs {}
