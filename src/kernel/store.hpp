@@ -31,6 +31,8 @@ struct KernelEntry {
   std::size_t module_count = 0;
   std::string source;         // what it was added from
   bool is_default = false;
+  std::string name;           // optional alias given with `kernel add --name`
+  std::string added;          // ISO 8601 UTC time of the add
 };
 
 class KernelStore {
@@ -46,8 +48,25 @@ public:
   KernelEntry resolve(const std::optional<std::string>& id) const;
   void set_default(const std::string& id);
 
+  // The default entry's id, if one is set and still exists.
+  std::optional<std::string> default_id() const;
+  // The entry with exactly this id, if present.
+  std::optional<KernelEntry> get(const std::string& id) const;
+  // Removes the entry (atomically: renamed away first, then deleted); clears the
+  // default when it was the default. Throws Error.
+  void remove(const std::string& id);
+  // Creates root() if needed. Throws Error with a QUICKBOOT_HOME hint when it can't.
+  void ensure_root() const;
+  // Deletes temp directories left by adds that were killed (their pid is gone).
+  void sweep_stale() const noexcept;
+
 private:
   fs::path root_;
 };
+
+// Reads dir/meta.json into an entry with absolute paths. Throws Error naming the file.
+KernelEntry load_entry(const fs::path& dir);
+// Writes dir/meta.json for `e` (paths stored relative to the entry). Throws Error.
+void write_meta(const KernelEntry& e, const fs::path& dir);
 
 } // namespace qb::kernel
