@@ -163,15 +163,20 @@ AddResult add_kernel(KernelStore& store, const AddOptions& o) {
 
   // Decompress the vmlinux of each image while the stream goes on.
   std::map<std::string, std::unique_ptr<VmlinuxJob>> jobs;
+  std::optional<KernelEntry> early;  // a one-kernel package whose kernel is already stored
   auto on_image = [&](const ImageCandidate& c) {
-    if (!has_boot_header(c.data) || jobs.size() >= 4) return;
+    if (!has_boot_header(c.data) || jobs.size() >= 4) return false;
     try {
       auto b = parse_bzimage(c.data, c.where);
-      if (o.release && !b.release.empty() && b.release != *o.release) return;
+      if (o.release && !b.release.empty() && b.release != *o.release) return false;
+      if ((kind == SourceKind::deb || kind == SourceKind::tarball) && !b.release.empty()) {
+        if ((early = store.get(safe_name(b.release) + "-" + to_hex(sha256(c.data)).substr(0, 12)))) return true;
+      }
     } catch (const Error&) {
-      return;  // reported by choose_image
+      return false;  // reported by choose_image
     }
     jobs[c.where] = std::make_unique<VmlinuxJob>(c.data, o.source.string(), work.path / fmt::format("vmlinux.{}", jobs.size()));
+    return false;
   };
 
   ScanOptions so;
@@ -188,6 +193,13 @@ AddResult add_kernel(KernelStore& store, const AddOptions& o) {
     r = scan_directory(o.source, so);
   } else {
     r = scan_archive(o.source, kind, so);
+  }
+  if (early) {
+    res.entry = *early;
+    res.already_present = true;
+    if (o.make_default || !store.default_id()) store.set_default(res.entry.id);
+    res.entry.is_default = store.default_id() == res.entry.id;
+    return res;
   }
   Chosen chosen = choose_image(r, o, kind, !r.trees.empty());
   std::string release = chosen.release;

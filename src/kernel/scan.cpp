@@ -116,8 +116,9 @@ ScanResult scan_archive(const fs::path& path, SourceKind kind, const ScanOptions
         if (static_cast<std::size_t>(off) > c.data.size()) c.data.resize(static_cast<std::size_t>(off));
         c.data.append(d, n);
       });
-      if (opts.on_image) opts.on_image(c);
+      bool stop = opts.on_image && opts.on_image(c);
       r.images.push_back(std::move(c));
+      if (stop) return r;
       continue;
     }
     if (type == AE_IFREG && opts.images) {

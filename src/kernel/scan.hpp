@@ -30,8 +30,8 @@ struct ScanOptions {
   bool modules = true;
   fs::path work;  // module trees go to work/<release>/
   // Called as soon as an image is read, so its vmlinux can be decompressed while the
-  // stream goes on. Must not throw.
-  std::function<void(const ImageCandidate&)> on_image;
+  // stream goes on. Returning true stops the scan there. Must not throw.
+  std::function<bool(const ImageCandidate&)> on_image;
 };
 
 struct ScanResult {
