@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libarchive-dev libzstd-dev liblzma-dev zlib1g-dev liburing-dev libcli11-dev libfmt-dev catch2
+  libarchive-dev liblz4-dev libzstd-dev liblzma-dev zlib1g-dev liburing-dev libcli11-dev libfmt-dev catch2
   libssl-dev libkmod-dev nlohmann-json3-dev libtomlplusplus-dev libsquashfs-dev
   qemu-system-x86 busybox-static
   # tests and benches: real packages, ISOs, cpio reference, debootstrap trees, v86 under Node

@@ -1,7 +1,156 @@
+// `quickboot boot` (console attached) and `quickboot run` (one command, its exit code).
+#include <unistd.h>
+
+#include <chrono>
+#include <deque>
+#include <optional>
+
+#include <fmt/format.h>
+
 #include "cli/commands.hpp"
+#include "cli/guest_session.hpp"
+#include "core/error.hpp"
+#include "core/file_util.hpp"
+#include "core/log.hpp"
+#include "qemu/vm.hpp"
 
 namespace qb::cli {
 
-void add_boot_commands(CLI::App&, GlobalOptions&) {}
+namespace {
+
+// The last console lines, for explaining a failure; and the markers the guest prints.
+class ConsoleTail {
+public:
+  explicit ConsoleTail(bool echo) : echo_(echo) {}
+  void feed(std::string_view data) {
+    if (echo_) (void)!::write(2, data.data(), data.size());
+    for (char c : data) {
+      if (c == '\n') flush_line();
+      else if (c != '\r') partial_ += c;
+    }
+  }
+  void flush_line() {
+    if (partial_.find("quickboot-init: FATAL: ") != std::string::npos && fatal_.empty())
+      fatal_ = partial_.substr(partial_.find("FATAL: ") + 7);
+    if (partial_.find("Kernel panic") != std::string::npos && panic_.empty()) panic_ = partial_;
+    lines_.push_back(std::move(partial_));
+    partial_.clear();
+    if (lines_.size() > 30) lines_.pop_front();
+  }
+  std::string tail(std::size_t n = 15) const {
+    std::string s;
+    std::size_t start = lines_.size() > n ? lines_.size() - n : 0;
+    for (std::size_t i = start; i < lines_.size(); ++i) s += "  | " + lines_[i] + "\n";
+    if (!partial_.empty()) s += "  | " + partial_ + "\n";
+    return s;
+  }
+  const std::string& fatal() const { return fatal_; }
+  const std::string& panic() const { return panic_; }
+
+private:
+  bool echo_;
+  std::string partial_, fatal_, panic_;
+  std::deque<std::string> lines_;
+};
+
+void announce(const PreparedBoot& p, const GlobalOptions& g) {
+  if (!p.accel_notice.empty()) log::notice("{}", p.accel_notice);
+  if (g.verbose || log::stderr_is_tty())
+    log::notice("kernel {} ({}), initramfs {} in {:.0f} ms, accelerator {}", p.kernel.release,
+                p.vm.kernel.filename().string(), p.initrd_cached ? "cached" : "built", p.initrd_ms,
+                qemu::to_string(p.vm.accel));
+  else
+    log::notice("accelerator: {}", qemu::to_string(p.vm.accel));
+}
+
+int run_command(const BootOptions& o, const std::vector<std::string>& argv, double timeout_s, GlobalOptions& g) {
+  auto p = prepare_boot(o, argv, false);
+  struct Scratch { std::filesystem::path d; ~Scratch() { remove_all_quiet(d); } } scratch{p.scratch};
+  announce(p, g);
+  qemu::Vm vm(p.vm, {"qb.stdout", "qb.stderr", "qb.status"});
+  ConsoleTail console(g.verbose);
+  std::string status;
+  qemu::VmEvents ev;
+  ev.console = [&](std::string_view d) { console.feed(d); };
+  ev.port = [&](const std::string& port, std::string_view d) {
+    if (port == "qb.stdout") (void)!::write(1, d.data(), d.size());
+    else if (port == "qb.stderr") (void)!::write(2, d.data(), d.size());
+    else status.append(d);
+  };
+  vm.start();
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (timeout_s > 0)
+    deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
+  auto end = vm.run(ev, deadline);
+  if (end == qemu::VmEnd::interrupted) {
+    vm.stop();
+    throw Error("interrupted; the guest was stopped", {}, ExitCode::interrupted);
+  }
+  if (end == qemu::VmEnd::timeout) {
+    vm.stop();
+    throw Error(fmt::format("timed out after {} s; last console lines:\n{}", timeout_s, console.tail()),
+                "raise --timeout, or run with -v to watch the console", ExitCode::timeout);
+  }
+  if (status.rfind("exit ", 0) == 0) return std::stoi(status.substr(5));
+  if (!console.fatal().empty())
+    throw Error(fmt::format("the guest failed before the command ran: {}\n{}", console.fatal(), console.tail()),
+                "run with -v to see the whole console", ExitCode::guest_failed);
+  if (!console.panic().empty())
+    throw Error(fmt::format("kernel panic: {}\n{}", console.panic(), console.tail()), "run with -v to see the whole console",
+                ExitCode::boot_failed);
+  int st = vm.status().value_or(0);
+  throw Error(fmt::format("the guest stopped before the command ran (QEMU status {}); last console lines:\n{}", st,
+                          console.tail()),
+              "run with -v to see the whole console", ExitCode::boot_failed);
+}
+
+int boot_interactive(const BootOptions& o, GlobalOptions& g) {
+  bool tty = ::isatty(0) && ::isatty(1);
+  auto p = prepare_boot(o, {}, tty);
+  struct Scratch { std::filesystem::path d; ~Scratch() { remove_all_quiet(d); } } scratch{p.scratch};
+  announce(p, g);
+  if (o.writable) log::notice("ROOTFS is shared writable: the guest's changes go to {}", o.rootfs);
+  if (tty) log::notice("console attached; Ctrl-a x quits, Ctrl-a c toggles the QEMU monitor");
+  qemu::Vm vm(p.vm, {});
+  qemu::VmEvents ev;
+  ev.console = [](std::string_view d) { (void)!::write(1, d.data(), d.size()); };
+  vm.start();
+  auto end = vm.run(ev, std::nullopt);
+  if (end == qemu::VmEnd::interrupted) {
+    vm.stop();
+    throw Error("interrupted; the guest was stopped", {}, ExitCode::interrupted);
+  }
+  return 0;
+}
+
+} // namespace
+
+void add_boot_commands(CLI::App& app, GlobalOptions& g) {
+  auto bo = std::make_shared<BootOptions>();
+  auto* boot = app.add_subcommand("boot",
+      "Boot ROOTFS, a host directory, as the guest's root: kernel from the store, initramfs\n"
+      "built (or reused) in milliseconds, the tree shared over virtio-9p. The host tree is\n"
+      "protected: the guest writes into a tmpfs overlay unless --writable. On a terminal the\n"
+      "serial console is attached (Ctrl-a x quits); otherwise it is copied to stdout.");
+  add_boot_options(*boot, *bo);
+  boot->footer("Examples:\n  quickboot boot ./rootfs\n  quickboot boot ./rootfs --inject .:/root/project --append init=/bin/sh\n"
+               "  quickboot boot ./rootfs --hooks ./initcpio --hook myhook --append break=premount");
+  boot->callback([&g, bo] { g.exit_code = boot_interactive(*bo, g); });
+
+  auto ro = std::make_shared<BootOptions>();
+  auto argv = std::make_shared<std::vector<std::string>>();
+  auto timeout = std::make_shared<double>(0);
+  auto* run = app.add_subcommand("run",
+      "Boot ROOTFS, run one command inside it, power off, and exit with the command's status.\n"
+      "The command's stdout and stderr arrive on quickboot's stdout and stderr (kept apart,\n"
+      "never mixed with console messages); ROOTFS is not modified.");
+  add_boot_options(*run, *ro);
+  run->add_option("--timeout", *timeout, "Give up after S seconds: exit 124 with the last console lines");
+  run->add_option("CMD", *argv, "The command and its arguments, after --")->required();
+  run->footer("Examples:\n  quickboot run ./rootfs -- uname -a\n  quickboot run ./rootfs --timeout 60 -- sh -c 'make -C /root/project test'\n\n"
+              "Exit status: the command's own (0-255); 124 timeout; 127 command not found;\n"
+              "3 the boot failed in the initramfs; 4 the guest never reached the command; 1 bad input.");
+  run->callback([&g, ro, argv, timeout] { g.exit_code = run_command(*ro, *argv, *timeout, g); });
+}
 
 } // namespace qb::cli

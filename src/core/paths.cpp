@@ -22,6 +22,13 @@ fs::path quickboot_home() {
   return fs::path("/tmp") / ("quickboot-" + std::to_string(::getuid()));
 }
 
+fs::path downloads_dir() {
+  if (auto d = env("QUICKBOOT_DOWNLOADS")) return d;
+  if (auto x = env("XDG_CACHE_HOME")) return fs::path(x) / "quickboot" / "downloads";
+  if (auto h = env("HOME")) return fs::path(h) / ".cache" / "quickboot" / "downloads";
+  return quickboot_home() / "downloads";
+}
+
 fs::path data_dir() {
   if (auto d = env("QUICKBOOT_DATA_DIR")) return d;
   std::error_code ec;

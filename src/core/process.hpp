@@ -39,6 +39,8 @@ public:
   int stdout_fd() const { return out_.get(); }
   int stderr_fd() const { return err_.get(); }
   void close_stdin() { in_.reset(); }
+  void close_stdout() { out_.reset(); }
+  void close_stderr() { err_.reset(); }
 
   // The wait status as from waitpid, or nullopt when still running.
   std::optional<int> try_wait();

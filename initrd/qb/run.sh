@@ -1,0 +1,33 @@
+# shellcheck shell=sh
+# `quickboot run`, guest side. Sourced by /init after the root is mounted, when the
+# per-run archive supplied /qb/run.conf (QB_ARGV: the command, shell-quoted).
+# The command runs chrooted into the new root with /proc, /sys, /dev and /run moved
+# there; its stdout, stderr and exit status travel on three virtio-serial ports
+# (qb.stdout, qb.stderr, qb.status), never mixed with console messages.
+
+. /qb/run.conf
+
+qb_port() {
+    for _p in /sys/class/virtio-ports/*; do
+        [ "$(cat "$_p/name" 2>/dev/null)" = "$1" ] && { echo "/dev/${_p##*/}"; return 0; }
+    done
+    return 1
+}
+
+load_modules virtio_console
+_tries=0
+until _out=$(qb_port qb.stdout) && _err=$(qb_port qb.stderr) && _st=$(qb_port qb.status) &&
+      [ -c "$_out" ] && [ -c "$_err" ] && [ -c "$_st" ]; do
+    _tries=$((_tries + 1))
+    [ $_tries -gt 200 ] && fatal "the virtio-serial ports of quickboot run did not appear"
+    sleep 0.05
+done
+exec 5>"$_out" 6>"$_err" 7>"$_st"
+
+move_api_mounts /new_root
+eval "set -- $QB_ARGV"
+env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb \
+    chroot /new_root "$@" </dev/null >&5 2>&6
+echo "exit $?" >&7
+exec 5>&- 6>&- 7>&-
+poweroff_now

@@ -1,0 +1,163 @@
+#include "cli/guest_session.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/file_util.hpp"
+#include "core/log.hpp"
+#include "core/paths.hpp"
+#include "initramfs/builder.hpp"
+#include "initramfs/cpio_archive.hpp"
+#include "initramfs/guest_modules.hpp"
+#include "qemu/accel.hpp"
+
+namespace qb::cli {
+
+namespace fs = std::filesystem;
+
+void add_boot_options(CLI::App& cmd, BootOptions& o) {
+  cmd.add_option("ROOTFS", o.rootfs, "Host directory to boot as the guest's root (shared over virtio-9p)")->required();
+  add_initrd_options(cmd, o.initrd, false);
+  cmd.add_option("--append", o.append, "Extra kernel command line (repeatable; later words win)");
+  cmd.add_option("--memory", o.memory_mb, "Guest memory in MiB (default 512)");
+  cmd.add_option("--cpus", o.cpus, "Guest CPUs (default 1)");
+  cmd.add_option("--accel", o.accel, "auto (KVM if it really works, else TCG), kvm or tcg")
+      ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+  cmd.add_option("--machine", o.machine, "pc (default, measured most reliable), q35 or microvm")
+      ->check(CLI::IsMember({"pc", "q35", "microvm"}));
+  cmd.add_flag("--writable", o.writable, "Let the guest write through to ROOTFS (default: a tmpfs overlay protects it)");
+  cmd.add_option("--inject", o.injects, "Share another host directory: HOST:GUEST[:ro] (repeatable)");
+  cmd.add_option("--net", o.net, "none (default) or user (QEMU user networking)")->check(CLI::IsMember({"none", "user"}));
+  cmd.add_option("--qemu-arg", o.qemu_args, "Pass one more argument to QEMU (repeatable)")->allow_extra_args(false);
+}
+
+std::string shell_quote(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) {
+    if (!s.empty()) s += ' ';
+    s += '\'';
+    for (char c : a) {
+      if (c == '\'') s += "'\\''";
+      else s += c;
+    }
+    s += '\'';
+  }
+  return s;
+}
+
+namespace {
+
+bool exists_in_root(const fs::path& root, const std::string& guest) {
+  std::error_code ec;
+  return fs::exists(fs::symlink_status(root / fs::path(guest).relative_path(), ec));
+}
+
+std::string cmdline_value(const std::vector<std::string>& words, const std::string& key) {
+  std::string v;
+  for (const auto& line : words) {
+    std::size_t i = 0;
+    while (i < line.size()) {
+      auto j = line.find(' ', i);
+      std::string w = line.substr(i, j == std::string::npos ? std::string::npos : j - i);
+      if (w.rfind(key + "=", 0) == 0) v = w.substr(key.size() + 1);
+      if (j == std::string::npos) break;
+      i = j + 1;
+    }
+  }
+  return v;
+}
+
+} // namespace
+
+PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& run_argv, bool interactive) {
+  // Input checks first: every one of them fails before QEMU starts.
+  std::error_code ec;
+  fs::path rootfs = fs::absolute(o.rootfs);
+  if (!fs::exists(rootfs, ec)) throw Error(fmt::format("ROOTFS {} does not exist", o.rootfs), "pass the directory to boot");
+  if (!fs::is_directory(rootfs, ec))
+    throw Error(fmt::format("ROOTFS {} is not a directory", o.rootfs),
+                "quickboot boots a directory tree; unpack an image or archive first");
+  std::string init = cmdline_value(o.append, "init");
+  if (run_argv.empty()) {
+    std::string want = init.empty() ? "/sbin/init" : init;
+    if (!exists_in_root(rootfs, want))
+      throw Error(fmt::format("{} has no {}", o.rootfs, want),
+                  "add an init to the rootfs, pass --append init=/bin/sh, or use `quickboot run ROOTFS -- CMD`");
+  }
+  qemu::require_qemu("x86_64");
+  kernel::KernelStore store(quickboot_home());
+  PreparedBoot p{store.resolve(o.initrd.kernel), {}, {}, {}, 0, false};
+  auto choice = qemu::choose_accel(o.accel);
+  p.accel_notice = choice.notice;
+
+  // The initramfs: cached build plus a per-boot archive with this boot's settings.
+  auto t0 = std::chrono::steady_clock::now();
+  InitrdOptions io = o.initrd;
+  io.rootfs = rootfs.string();
+  if (o.machine == "microvm") io.modules.push_back("virtio_mmio");
+  auto spec = make_initrd_spec(io, p.kernel);
+  auto built = initramfs::build_initrd(spec, quickboot_home() / "initrd");
+  p.initrd_cached = built.cached;
+
+  std::vector<std::string> shares;
+  std::vector<qemu::Share> vm_shares = {{"host9p", rootfs, !o.writable}};
+  int n = 0;
+  for (const auto& inj : o.injects) {
+    auto c1 = inj.find(':');
+    if (c1 == std::string::npos) throw Error(fmt::format("--inject {}: expected HOST:GUEST[:ro]", inj), "e.g. --inject .:/root/project");
+    std::string host = inj.substr(0, c1), guest = inj.substr(c1 + 1);
+    bool ro = false;
+    if (guest.size() > 3 && guest.compare(guest.size() - 3, 3, ":ro") == 0) {
+      ro = true;
+      guest.resize(guest.size() - 3);
+    }
+    if (guest.empty() || guest.front() != '/') throw Error(fmt::format("--inject {}: GUEST must be an absolute path", inj));
+    if (!fs::is_directory(host, ec)) throw Error(fmt::format("--inject {}: {} is not a directory", inj, host));
+    std::string tag = fmt::format("qbinj{}", n++);
+    vm_shares.push_back({tag, fs::absolute(host), ro});
+    shares.push_back(fmt::format("{}|{}|{}", tag, guest, ro ? "ro" : "rw"));
+  }
+  // A rootfs without this kernel's modules gets the store's, read-only, so modprobe works.
+  const std::string modpath = "/lib/modules/" + p.kernel.release;
+  if (!exists_in_root(rootfs, modpath) && !exists_in_root(rootfs, "/usr" + modpath)) {
+    fs::path guest_mods = initramfs::guest_modules_dir(p.kernel.modules_dir, p.kernel.release,
+                                                        quickboot_home() / "guest-modules" / p.kernel.id);
+    vm_shares.push_back({"qbmods", guest_mods, true});
+    shares.push_back(fmt::format("qbmods|{}|ro", modpath));
+  }
+
+  p.scratch = make_temp_dir(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", "quickboot-boot");
+  initramfs::CpioArchive per_boot;
+  per_boot.add_file("qb/boot.conf",
+                    fmt::format("QB_PROTECT={}\nQB_SHARES=\"{}\"\n", o.writable ? 0 : 1, fmt::join(shares, " ")));
+  if (!run_argv.empty()) per_boot.add_file("qb/run.conf", "QB_ARGV=" + shell_quote({shell_quote(run_argv)}) + "\n");
+  fs::path initrd = p.scratch / "initrd.img";
+  {
+    std::string data = read_file(built.image);
+    data += per_boot.write(initramfs::Compression::none);
+    write_file_atomic(initrd, data);
+  }
+  p.initrd_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+
+  auto& vm = p.vm;
+  vm.arch = p.kernel.arch;
+  vm.kernel = p.kernel.vmlinux && o.machine != "microvm" ? *p.kernel.vmlinux : p.kernel.bzimage;
+  if (p.kernel.vmlinux && o.machine == "microvm") vm.kernel = *p.kernel.vmlinux;
+  vm.initrd = initrd;
+  vm.append = qemu::fast_kernel_cmdline() + (o.writable ? " rw" : " ro") +
+              (interactive ? " quickboot.emergency=shell" : "");
+  for (const auto& a : o.append) vm.append += " " + a;
+  vm.memory_mb = o.memory_mb;
+  vm.cpus = o.cpus;
+  vm.accel = choice.accel;
+  vm.machine = o.machine;
+  vm.shares = vm_shares;
+  vm.net = o.net;
+  vm.console = interactive ? qemu::Console::interactive : qemu::Console::pipe;
+  vm.extra_args = o.qemu_args;
+  return p;
+}
+
+} // namespace qb::cli

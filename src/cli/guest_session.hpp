@@ -1,0 +1,49 @@
+#pragma once
+// Everything `boot`, `run` and `watch` share: check the rootfs, pick the kernel and the
+// accelerator, build the initramfs, append the per-boot archive (settings, and for
+// `run` the command), and describe the VM.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/initrd_options.hpp"
+#include "kernel/store.hpp"
+#include "qemu/command.hpp"
+
+namespace qb::cli {
+
+struct BootOptions {
+  std::string rootfs;
+  InitrdOptions initrd;
+  std::vector<std::string> append;
+  unsigned memory_mb = 512;
+  unsigned cpus = 1;
+  std::string accel = "auto";
+  std::string machine = "pc";
+  bool writable = false;
+  std::vector<std::string> injects;  // HOST:GUEST[:ro]
+  std::string net = "none";
+  std::vector<std::string> qemu_args;
+};
+
+void add_boot_options(CLI::App& cmd, BootOptions& o);
+
+struct PreparedBoot {
+  kernel::KernelEntry kernel;
+  qemu::VmConfig vm;          // initrd points into `scratch`
+  std::filesystem::path scratch;  // per-boot directory, removed by the caller
+  std::string accel_notice;
+  double initrd_ms = 0;
+  bool initrd_cached = false;
+};
+
+// `run_argv` non-empty: the guest runs it instead of init. Throws Error for bad input,
+// before QEMU starts.
+PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& run_argv, bool interactive);
+
+// Shell-quotes argv for the guest's `eval "set -- ..."`.
+std::string shell_quote(const std::vector<std::string>& argv);
+
+} // namespace qb::cli

@@ -1,0 +1,240 @@
+#include "initramfs/builder.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/file_util.hpp"
+#include "core/log.hpp"
+#include "core/paths.hpp"
+#include "core/sha256.hpp"
+#include "initramfs/busybox.hpp"
+#include "initramfs/decompress.hpp"
+#include "initramfs/elf_deps.hpp"
+#include "initramfs/hooks.hpp"
+#include "initramfs/lz4_legacy.hpp"
+#include "initramfs/module_closure.hpp"
+
+namespace qb::initramfs {
+
+namespace {
+
+// Bump when the image layout changes, so old cache entries are not reused.
+constexpr const char* kLayoutVersion = "qb-initrd-3";
+
+// A cheap identity for large inputs (busybox, modules): path, size, mtime.
+std::string stat_identity(const fs::path& p) {
+  struct stat st{};
+  if (::stat(p.c_str(), &st) != 0) throw Error::from_errno("cannot stat", p);
+  return fmt::format("{}|{}|{}.{}", p.string(), st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+std::vector<HookDir> search_dirs(const InitrdSpec& spec) {
+  std::vector<HookDir> dirs;
+  for (const auto& d : spec.hook_dirs) dirs.push_back(hook_dir_from_user(d));
+  if (spec.rootfs) {
+    dirs.push_back({*spec.rootfs / "etc/initcpio/hooks", *spec.rootfs / "etc/initcpio/install"});
+    dirs.push_back({*spec.rootfs / "usr/lib/initcpio/hooks", *spec.rootfs / "usr/lib/initcpio/install"});
+  }
+  fs::path builtin = data_dir() / "initrd";
+  dirs.push_back({builtin / "hooks", builtin / "install"});
+  return dirs;
+}
+
+std::vector<std::string> hook_list(const InitrdSpec& spec) {
+  std::vector<std::string> names;
+  auto add = [&](const std::string& n) {
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  };
+  if (spec.default_hooks) add("9p_root");
+  for (const auto& h : spec.hooks) add(h);
+  if (spec.default_hooks) add("quickboot");
+  return names;
+}
+
+// Runtime files: quickboot's own, or the rootfs's mkinitcpio runtime (exact mode).
+std::vector<std::pair<std::string, fs::path>> runtime_files(const InitrdSpec& spec) {
+  fs::path dir = data_dir() / "initrd";
+  if (spec.runtime == Runtime::rootfs) {
+    if (!spec.rootfs) throw Error("--runtime rootfs needs a rootfs", "pass the rootfs whose mkinitcpio runtime to use");
+    fs::path own = *spec.rootfs / "usr/lib/initcpio";
+    for (const char* f : {"init", "init_functions"})
+      require_exists(own / f, "mkinitcpio runtime file", "the rootfs has no mkinitcpio; use --runtime quickboot");
+    return {{"init", own / "init"}, {"init_functions", own / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"}};
+  }
+  return {{"init", dir / "init"}, {"init_functions", dir / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"}};
+}
+
+std::string compress_archive(const CpioArchive& a, Compression c) {
+  if (c == Compression::lz4) return lz4_legacy_compress(a.write(Compression::none));
+  return a.write(c);
+}
+
+std::string render_config(const std::vector<std::string>& modules, const std::vector<ResolvedHook>& hooks) {
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : " ") + x;
+    return s;
+  };
+  std::vector<std::string> names;
+  for (const auto& h : hooks)
+    if (h.runtime) names.push_back(h.name);
+  // Our runtime calls each phase's function only where a hook defines it, so every
+  // list can name every hook; cleanup runs in reverse order as mkinitcpio's does.
+  std::vector<std::string> reversed(names.rbegin(), names.rend());
+  return fmt::format("# written by quickboot\nMODULES=\"{}\"\nEARLYHOOKS=\"{}\"\nHOOKS=\"{}\"\nLATEHOOKS=\"{}\"\n"
+                     "CLEANUPHOOKS=\"{}\"\nEMERGENCYHOOKS=\"{}\"\n",
+                     join(modules), join(names), join(names), join(names), join(reversed), join(reversed));
+}
+
+} // namespace
+
+InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
+  const auto dirs = search_dirs(spec);
+  const auto names = hook_list(spec);
+  const auto hooks = resolve_hooks(names, dirs);
+  const auto runtime = runtime_files(spec);
+  for (const auto& [host, guest] : spec.adds) require_exists(host, "--add source", "check the HOST part of HOST:GUEST");
+  Busybox bb = find_busybox(spec.kernel.arch);
+
+  // The key covers every input; small files by content, large ones by identity.
+  Sha256 key;
+  key.update(fmt::format("{}\n{}\n{}\n{}\n{}\n", kLayoutVersion, spec.kernel.release, spec.kernel.arch,
+                         spec.kernel.modules_dir.string(), to_string(spec.compression)));
+  key.update(stat_identity(bb.path));
+  for (const auto& [name, path] : runtime) key.update(name + "\n" + read_file(path));
+  for (const auto& h : hooks) {
+    key.update("hook " + h.name + "\n");
+    if (h.runtime) key.update(read_file(*h.runtime));
+    key.update("\n--\n");
+    if (h.install) key.update(read_file(*h.install));
+  }
+  for (const auto& m : spec.modules) key.update("module " + m + "\n");
+  for (const auto& [host, guest] : spec.adds) key.update("add " + guest + "\n" + read_file(host));
+  if (spec.rootfs) key.update("rootfs " + spec.rootfs->string());
+  const std::string hex = to_hex(key.finish());
+
+  fs::create_directories(cache_dir);
+  const fs::path image = cache_dir / (hex.substr(0, 32) + ".img");
+  const fs::path meta_path = cache_dir / (hex.substr(0, 32) + ".json");
+  InitrdResult result;
+  result.image = image;
+  result.key = hex;
+  std::error_code ec;
+  if (fs::exists(image, ec) && fs::exists(meta_path, ec)) {
+    auto meta = nlohmann::json::parse(read_file(meta_path), nullptr, false);
+    if (!meta.is_discarded()) {
+      result.cached = true;
+      result.bytes = fs::file_size(image);
+      result.modules = meta.value("modules", std::vector<std::string>{});
+      result.hooks = meta.value("hooks", std::vector<std::string>{});
+      return result;
+    }
+  }
+
+  const fs::path sysroot = spec.rootfs ? *spec.rootfs : fs::path("/");
+  InstallRequests req = run_install_hooks(hooks, sysroot, bb.path);
+
+  // Modules: what the hooks ask for plus --module, closed over their dependencies.
+  std::vector<std::string> wanted = req.modules;
+  wanted.insert(wanted.end(), spec.modules.begin(), spec.modules.end());
+  ModuleTree tree(spec.kernel.modules_dir, spec.kernel.release);
+  auto mods = tree.closure(wanted);
+
+  // ---- base archive: busybox, runtime, modules. Cached by its own key.
+  Sha256 base_key;
+  base_key.update(fmt::format("{}\n{}\n{}\n{}\n", kLayoutVersion, spec.kernel.release, to_string(spec.compression),
+                              stat_identity(bb.path)));
+  for (const auto& [name, path] : runtime) base_key.update(name + "\n" + read_file(path));
+  for (const auto& m : mods) base_key.update(stat_identity(m.path));
+  const fs::path base_path = cache_dir / ("base-" + to_hex(base_key.finish()).substr(0, 32) + ".cpio");
+  std::string base;
+  if (fs::exists(base_path, ec)) {
+    base = read_file(base_path);
+  } else {
+    CpioArchive a;
+    for (const char* d : {"new_root", "proc", "sys", "dev", "run", "tmp", "usr/bin", "usr/lib", "etc", "qb"})
+      a.add_dir(d);
+    a.add_symlink("bin", "usr/bin");
+    a.add_symlink("sbin", "usr/bin");
+    a.add_symlink("usr/sbin", "bin");
+    a.add_symlink("lib", "usr/lib");
+    a.add_symlink("lib64", "usr/lib");
+    a.add_char_device("dev/console", 5, 1, 0600);
+    a.add_char_device("dev/null", 1, 3, 0666);
+    a.add_host_file("usr/bin/busybox", bb.path, 0755);
+    for (const auto& applet : bb.applets) a.add_symlink("usr/bin/" + applet, "busybox");
+    for (const auto& [name, path] : runtime) a.add_host_file(name, path, name == "init" ? 0755 : 0644);
+    const std::string moddir = "usr/lib/modules/" + spec.kernel.release + "/";
+    for (const auto& m : mods) a.add_file(moddir + m.rel_path, read_maybe_compressed(m.path), 0644);
+    a.add_file(moddir + "modules.dep", render_modules_dep(mods));
+    for (const char* f : {"modules.builtin", "modules.builtin.modinfo", "modules.order"})
+      if (fs::exists(spec.kernel.modules_dir / f, ec)) a.add_host_file(moddir + f, spec.kernel.modules_dir / f, 0644);
+    base = compress_archive(a, spec.compression);
+    write_file_atomic(base_path, base);
+  }
+
+  // ---- overlay archive: /config, hooks, files the install hooks and --add asked for.
+  CpioArchive o;
+  std::vector<std::string> load_order;
+  for (const auto& m : mods) load_order.push_back(m.name);
+  std::set<std::string> runscripts(req.runscripts.begin(), req.runscripts.end());
+  std::vector<ResolvedHook> runtime_hooks;
+  for (const auto& h : hooks) {
+    if (!h.runtime || !runscripts.count(h.name)) continue;
+    // Executable whatever the source mode: the runtime only runs executable hooks.
+    o.add_host_file("hooks/" + h.name, *h.runtime, 0755);
+    runtime_hooks.push_back(h);
+  }
+  o.add_file("config", render_config(load_order, runtime_hooks), 0644);
+  for (const auto& [path, mode] : req.dirs) o.add_dir(path, mode);
+  for (const auto& f : req.files) {
+    fs::path src = f.source.is_absolute() ? sysroot / f.source.relative_path() : f.source;
+    require_exists(src, "file requested by an install hook (add_file)");
+    struct stat st{};
+    ::stat(src.c_str(), &st);
+    o.add_host_file(f.dest, src, f.mode ? f.mode : (st.st_mode & 07777));
+  }
+  for (const auto& [src, dest] : req.binaries) {
+    std::string guest = src.front() == '/' ? src : "/usr/bin/" + src;
+    fs::path host = sysroot / fs::path(guest).relative_path();
+    require_exists(host, "binary requested by an install hook (add_binary)");
+    o.add_host_file(dest, host, 0755);
+    for (const auto& lib : elf_library_closure(sysroot, guest))
+      if (!o.contains(lib.guest_path)) o.add_host_file(lib.guest_path, lib.host_path, 0755);
+  }
+  for (const auto& [path, target] : req.symlinks) o.add_symlink(path, target);
+  for (const auto& [host, guest] : spec.adds) {
+    struct stat st{};
+    ::stat(host.c_str(), &st);
+    o.add_host_file(guest, host, st.st_mode & 07777);
+  }
+  std::string overlay = compress_archive(o, spec.compression);
+
+  {
+    AtomicFile out(image);
+    out.write(base);
+    out.write(overlay);
+    out.commit(false);
+  }
+  result.bytes = base.size() + overlay.size();
+  result.modules = load_order;
+  for (const auto& h : runtime_hooks) result.hooks.push_back(h.name);
+  nlohmann::json meta = {{"modules", result.modules}, {"hooks", result.hooks}};
+  write_file_atomic(meta_path, meta.dump());
+  return result;
+}
+
+void install_image(const fs::path& image, const fs::path& out) {
+  AtomicFile f(out);
+  f.write(read_file(image));
+  f.commit();
+}
+
+} // namespace qb::initramfs

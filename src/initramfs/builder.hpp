@@ -1,0 +1,52 @@
+#pragma once
+// Builds the initramfs: a cached base archive (busybox, runtime, modules) followed by a
+// small archive of the hooks and per-build files, which later entries override. Both
+// are cached by a key over every input, so an unchanged build is a file copy and a
+// hook edit rebuilds only the small part.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "initramfs/cpio_archive.hpp"
+
+namespace qb::initramfs {
+
+namespace fs = std::filesystem;
+
+enum class Runtime { quickboot, rootfs };
+
+struct KernelInput {
+  std::string release;
+  std::string arch;        // x86_64 or i686
+  fs::path modules_dir;    // lib/modules/<release> as shipped
+};
+
+struct InitrdSpec {
+  KernelInput kernel;
+  std::vector<fs::path> hook_dirs;        // --hooks, highest priority first
+  std::optional<fs::path> rootfs;         // its /etc/initcpio and /usr/lib/initcpio are searched too
+  std::vector<std::string> hooks;         // user HOOKS, in order (9p_root and quickboot are added)
+  std::vector<std::string> modules;       // extra modules
+  std::vector<std::pair<fs::path, std::string>> adds;  // --add HOST:GUEST
+  Compression compression = Compression::none;
+  Runtime runtime = Runtime::quickboot;
+  bool default_hooks = true;              // 9p_root first, quickboot last
+};
+
+struct InitrdResult {
+  fs::path image;                  // in the cache; copy it, don't edit it
+  std::uint64_t bytes = 0;
+  std::vector<std::string> modules;  // load order
+  std::vector<std::string> hooks;
+  bool cached = false;
+  std::string key;
+};
+
+// Throws Error for every bad input, naming it and where it was looked for.
+InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir);
+
+// Copies `image` to `out` atomically: the previous `out` stays intact on failure.
+void install_image(const fs::path& image, const fs::path& out);
+
+} // namespace qb::initramfs

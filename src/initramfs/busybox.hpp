@@ -1,0 +1,19 @@
+#pragma once
+// The static busybox that runs the guest side, matching the kernel's architecture.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace qb::initramfs {
+
+struct Busybox {
+  std::filesystem::path path;
+  std::vector<std::string> applets;  // each gets a /usr/bin symlink
+};
+
+// x86_64: $QUICKBOOT_BUSYBOX_X86_64, else /bin/busybox (Debian's busybox-static).
+// i686:   $QUICKBOOT_BUSYBOX_I686, else the one kernels/busybox.sh i386 caches.
+// Throws Error when it is missing, not static, or for another architecture.
+Busybox find_busybox(const std::string& arch);
+
+} // namespace qb::initramfs

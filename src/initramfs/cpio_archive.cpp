@@ -1,0 +1,171 @@
+#include "initramfs/cpio_archive.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/fd.hpp"
+#include "core/file_util.hpp"
+
+namespace qb::initramfs {
+
+using ArchiveWriter = std::unique_ptr<archive, Deleter<archive_write_free>>;
+using ArchiveEntry = std::unique_ptr<archive_entry, Deleter<archive_entry_free>>;
+
+Compression parse_compression(std::string_view name) {
+  if (name == "none") return Compression::none;
+  if (name == "zstd") return Compression::zstd;
+  if (name == "gzip") return Compression::gzip;
+  if (name == "lz4") return Compression::lz4;
+  throw Error(fmt::format("unknown compression '{}'", name), "use one of: none, zstd, gzip, lz4");
+}
+
+std::string_view to_string(Compression c) {
+  switch (c) {
+    case Compression::none: return "none";
+    case Compression::zstd: return "zstd";
+    case Compression::gzip: return "gzip";
+    case Compression::lz4: return "lz4";
+  }
+  return "?";
+}
+
+std::string CpioArchive::normalise(std::string path) {
+  while (!path.empty() && path.front() == '/') path.erase(0, 1);
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  if (path.empty()) throw Error("internal: empty path in initramfs");
+  return path;
+}
+
+void CpioArchive::add_parents(const std::string& path) {
+  for (auto pos = path.find('/'); pos != std::string::npos; pos = path.find('/', pos + 1)) {
+    std::string parent = path.substr(0, pos);
+    if (!entries_.count(parent)) entries_.emplace(parent, Entry{Entry::Kind::dir, 0755, {}});
+  }
+}
+
+void CpioArchive::add_dir(std::string path, unsigned mode) {
+  path = normalise(std::move(path));
+  add_parents(path);
+  entries_[path] = Entry{Entry::Kind::dir, mode, {}};
+}
+
+void CpioArchive::add_file(std::string path, std::string data, unsigned mode) {
+  path = normalise(std::move(path));
+  add_parents(path);
+  entries_[path] = Entry{Entry::Kind::file, mode, std::move(data)};
+}
+
+void CpioArchive::add_host_file(std::string path, const std::filesystem::path& host, unsigned mode) {
+  add_file(std::move(path), read_file(host), mode);
+}
+
+void CpioArchive::add_symlink(std::string path, std::string target) {
+  path = normalise(std::move(path));
+  add_parents(path);
+  entries_[path] = Entry{Entry::Kind::symlink, 0777, std::move(target)};
+}
+
+void CpioArchive::add_char_device(std::string path, unsigned major, unsigned minor, unsigned mode) {
+  path = normalise(std::move(path));
+  add_parents(path);
+  Entry e{Entry::Kind::chardev, mode, {}};
+  e.major = major;
+  e.minor = minor;
+  entries_[path] = std::move(e);
+}
+
+static long source_date_epoch() {
+  const char* s = std::getenv("SOURCE_DATE_EPOCH");
+  return s && *s ? std::strtol(s, nullptr, 10) : 0;
+}
+
+static int write_to_string(archive*, void* client, const void* buf, size_t n) {
+  static_cast<std::string*>(client)->append(static_cast<const char*>(buf), n);
+  return static_cast<int>(n);
+}
+static la_ssize_t write_cb(archive* a, void* client, const void* buf, size_t n) {
+  return write_to_string(a, client, buf, n);
+}
+
+std::string CpioArchive::write(Compression compression) const {
+  std::string out;
+  ArchiveWriter a(archive_write_new());
+  archive_write_set_format_cpio_newc(a.get());
+  switch (compression) {
+    case Compression::none: break;
+    case Compression::zstd:
+      archive_write_add_filter_zstd(a.get());
+      // Level 1: measured 9 ms against 15-24 ms at the default 3, for a few % in size.
+      archive_write_set_filter_option(a.get(), "zstd", "compression-level", "1");
+      break;
+    case Compression::gzip:
+      archive_write_add_filter_gzip(a.get());
+      // No timestamp in the gzip header: same inputs, same bytes.
+      archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr);
+      archive_write_set_filter_option(a.get(), "gzip", "compression-level", "6");
+      break;
+    case Compression::lz4:
+      throw Error("internal: lz4 is written by the builder, not by libarchive");
+  }
+  // No block padding: the output may be followed by another archive.
+  archive_write_set_bytes_per_block(a.get(), 0);
+  if (archive_write_open2(a.get(), &out, nullptr, write_cb, nullptr, nullptr) != ARCHIVE_OK)
+    throw Error(fmt::format("cannot start the cpio archive: {}", archive_error_string(a.get())));
+
+  const long mtime = source_date_epoch();
+  std::int64_t ino = 1;
+  ArchiveEntry e(archive_entry_new());
+  for (const auto& [path, ent] : entries_) {
+    archive_entry_clear(e.get());
+    archive_entry_set_pathname(e.get(), path.c_str());
+    archive_entry_set_uid(e.get(), 0);
+    archive_entry_set_gid(e.get(), 0);
+    archive_entry_set_mtime(e.get(), mtime, 0);
+    archive_entry_set_ino64(e.get(), ino++);
+    archive_entry_set_dev(e.get(), 0);
+    switch (ent.kind) {
+      case Entry::Kind::dir:
+        archive_entry_set_filetype(e.get(), AE_IFDIR);
+        archive_entry_set_nlink(e.get(), 2);
+        archive_entry_set_size(e.get(), 0);
+        break;
+      case Entry::Kind::file:
+        archive_entry_set_filetype(e.get(), AE_IFREG);
+        archive_entry_set_nlink(e.get(), 1);
+        archive_entry_set_size(e.get(), static_cast<la_int64_t>(ent.data.size()));
+        break;
+      case Entry::Kind::symlink:
+        archive_entry_set_filetype(e.get(), AE_IFLNK);
+        archive_entry_set_nlink(e.get(), 1);
+        archive_entry_set_symlink(e.get(), ent.data.c_str());
+        archive_entry_set_size(e.get(), 0);
+        break;
+      case Entry::Kind::chardev:
+        archive_entry_set_filetype(e.get(), AE_IFCHR);
+        archive_entry_set_nlink(e.get(), 1);
+        archive_entry_set_rdevmajor(e.get(), ent.major);
+        archive_entry_set_rdevminor(e.get(), ent.minor);
+        archive_entry_set_size(e.get(), 0);
+        break;
+    }
+    archive_entry_set_perm(e.get(), ent.mode & 07777);
+    if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK)
+      throw Error(fmt::format("cannot add {} to the cpio archive: {}", path, archive_error_string(a.get())));
+    if (ent.kind == Entry::Kind::file && !ent.data.empty() &&
+        archive_write_data(a.get(), ent.data.data(), ent.data.size()) < 0)
+      throw Error(fmt::format("cannot write {} into the cpio archive: {}", path, archive_error_string(a.get())));
+  }
+  if (archive_write_close(a.get()) != ARCHIVE_OK)
+    throw Error(fmt::format("cannot finish the cpio archive: {}", archive_error_string(a.get())));
+  out.resize((out.size() + 3) & ~std::size_t{3}, '\0');
+  return out;
+}
+
+} // namespace qb::initramfs

@@ -1,0 +1,50 @@
+#pragma once
+// A deterministic cpio "newc" archive as the kernel's initramfs unpacker reads it.
+// Entries are collected first and written sorted (parents before children, since the
+// kernel never creates missing parents), with owner 0:0, one mtime, and inode numbers
+// assigned in order with nlink 1, because equal (dev, ino) pairs would be merged into
+// hard links by the kernel and one content lost.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace qb::initramfs {
+
+enum class Compression { none, zstd, gzip, lz4 };
+
+Compression parse_compression(std::string_view name);  // throws Error for unknown names
+std::string_view to_string(Compression c);
+
+class CpioArchive {
+public:
+  // Parent directories are added implicitly (mode 0755). Paths are relative to the
+  // archive root, without a leading slash. Adding a path twice replaces the entry.
+  void add_dir(std::string path, unsigned mode = 0755);
+  void add_file(std::string path, std::string data, unsigned mode = 0644);
+  // Reads the host file now (so a later change on the host cannot tear the image).
+  void add_host_file(std::string path, const std::filesystem::path& host, unsigned mode);
+  void add_symlink(std::string path, std::string target);
+  void add_char_device(std::string path, unsigned major, unsigned minor, unsigned mode);
+
+  bool contains(const std::string& path) const { return entries_.count(normalise(path)) != 0; }
+  std::size_t size() const { return entries_.size(); }
+
+  // Writes the archive. mtime comes from SOURCE_DATE_EPOCH when set, else 0.
+  // The result is padded to a 4-byte boundary so another archive can follow it.
+  std::string write(Compression compression) const;
+
+private:
+  struct Entry {
+    enum class Kind { dir, file, symlink, chardev } kind;
+    unsigned mode;
+    std::string data;  // file content or symlink target
+    unsigned major = 0, minor = 0;
+  };
+  static std::string normalise(std::string path);
+  void add_parents(const std::string& path);
+  std::map<std::string, Entry> entries_;  // std::map: sorted, so parents come first
+};
+
+} // namespace qb::initramfs

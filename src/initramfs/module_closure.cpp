@@ -1,0 +1,241 @@
+#include "initramfs/module_closure.hpp"
+
+#include <fnmatch.h>
+#include <libkmod.h>
+
+#include <algorithm>
+#include <functional>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/file_util.hpp"
+
+namespace qb::initramfs {
+
+namespace {
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string basename_module(const std::string& rel) {
+  auto slash = rel.rfind('/');
+  std::string base = rel.substr(slash == std::string::npos ? 0 : slash + 1);
+  return ModuleTree::normalise(base.substr(0, base.size() - 3));  // drop ".ko"
+}
+
+std::vector<std::string> split_words(const std::string& s, const char* seps) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    i = s.find_first_not_of(seps, i);
+    if (i == std::string::npos) break;
+    auto j = s.find_first_of(seps, i);
+    out.push_back(s.substr(i, j == std::string::npos ? std::string::npos : j - i));
+    i = j;
+  }
+  return out;
+}
+
+} // namespace
+
+std::string module_rel_path(const std::string& path) {
+  for (std::string_view suffix : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"}) {
+    if (ends_with(path, suffix)) return path.substr(0, path.size() - suffix.size()) + ".ko";
+  }
+  return {};
+}
+
+std::string ModuleTree::normalise(std::string name) {
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
+ModuleTree::ModuleTree(fs::path modules_dir, std::string release)
+    : dir_(std::move(modules_dir)), release_(std::move(release)) {
+  std::error_code ec;
+  if (!fs::is_directory(dir_ / "kernel", ec))
+    throw Error(fmt::format("{} is not a kernel modules tree (no kernel/ directory in it)", dir_.string()),
+                "pass the lib/modules/<release> directory of the kernel");
+  for (auto it = fs::recursive_directory_iterator(dir_ / "kernel", ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string rel = fs::relative(it->path(), dir_).string();
+    std::string plain = module_rel_path(rel);
+    if (!plain.empty()) files_.emplace(basename_module(plain), it->path());
+  }
+  if (ec) throw Error::from_errno("cannot list the modules in", dir_, {}, ec.value());
+
+  // modules.builtin: one path per line, e.g. kernel/fs/ext4/ext4.ko.
+  if (fs::exists(dir_ / "modules.builtin", ec)) {
+    std::istringstream in(read_file(dir_ / "modules.builtin"));
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) builtin_.insert(basename_module(module_rel_path(line).empty() ? line : module_rel_path(line)));
+  }
+  // modules.builtin.modinfo: NUL-separated "name.key=value"; aliases of built-ins.
+  if (fs::exists(dir_ / "modules.builtin.modinfo", ec)) {
+    std::string data = read_file(dir_ / "modules.builtin.modinfo");
+    for (std::size_t i = 0; i < data.size();) {
+      std::size_t end = data.find('\0', i);
+      if (end == std::string::npos) end = data.size();
+      std::string_view rec(data.data() + i, end - i);
+      auto dot = rec.find('.');
+      auto eq = rec.find('=');
+      if (dot != std::string_view::npos && eq != std::string_view::npos && dot < eq) {
+        std::string mod = normalise(std::string(rec.substr(0, dot)));
+        builtin_.insert(mod);
+        if (rec.substr(dot + 1, eq - dot - 1) == "alias") builtin_aliases_.emplace(rec.substr(eq + 1), mod);
+      }
+      i = end + 1;
+    }
+  }
+
+  // An empty config list: the host's /etc/modprobe.d must not shape the guest's image.
+  static const char* const no_config[] = {nullptr};
+  ctx_ = kmod_new(dir_.c_str(), no_config);
+  if (!ctx_) throw Error("libkmod: cannot create a context for " + dir_.string());
+  kmod_set_log_priority(ctx_, 0);
+}
+
+ModuleTree::~ModuleTree() {
+  if (ctx_) kmod_unref(ctx_);
+}
+
+bool ModuleTree::is_builtin(const std::string& name) const { return builtin_.count(normalise(name)) != 0; }
+
+const ModuleTree::Info& ModuleTree::info(const std::string& name) {
+  if (auto it = info_cache_.find(name); it != info_cache_.end()) return it->second;
+  const fs::path& path = files_.at(name);
+  kmod_module* mod = nullptr;
+  if (kmod_module_new_from_path(ctx_, path.c_str(), &mod) < 0 || !mod)
+    throw Error(fmt::format("libkmod cannot open module {}", path.string()));
+  kmod_list* list = nullptr;
+  int n = kmod_module_get_info(mod, &list);
+  if (n < 0) {
+    kmod_module_unref(mod);
+    throw Error(fmt::format("cannot read the .modinfo of module {} (corrupt, or a compression libkmod lacks)",
+                            path.string()),
+                "decompress it (xz -d / zstd -d) or check the file");
+  }
+  Info info;
+  kmod_list* l;
+  kmod_list_foreach(l, list) {
+    std::string key = kmod_module_info_get_key(l);
+    std::string value = kmod_module_info_get_value(l) ? kmod_module_info_get_value(l) : "";
+    if (key == "depends") {
+      for (auto& d : split_words(value, ",")) info.depends.push_back(normalise(d));
+    } else if (key == "softdep") {
+      // "pre: a b post: c"
+      std::vector<std::string>* target = nullptr;
+      for (auto& w : split_words(value, " \t")) {
+        if (w == "pre:") target = &info.pre;
+        else if (w == "post:") target = &info.post;
+        else if (target) target->push_back(normalise(w));
+      }
+    } else if (key == "alias") {
+      info.aliases.push_back(value);
+    } else if (key == "vermagic") {
+      info.vermagic_release = value.substr(0, value.find(' '));
+    }
+  }
+  kmod_module_info_free_list(list);
+  kmod_module_unref(mod);
+  return info_cache_.emplace(name, std::move(info)).first->second;
+}
+
+std::string ModuleTree::resolve_alias(const std::string& alias) {
+  if (auto it = builtin_aliases_.find(alias); it != builtin_aliases_.end()) return it->second;
+  if (!aliases_scanned_) {
+    // Only for names that are not module files: reading every module's .modinfo is the
+    // slow path (seconds for a compressed tree), so it happens at most once.
+    for (const auto& [name, path] : files_)
+      for (const auto& a : info(name).aliases) aliases_.emplace(a, name);
+    aliases_scanned_ = true;
+  }
+  for (const auto& [pattern, name] : aliases_)
+    if (::fnmatch(pattern.c_str(), alias.c_str(), 0) == 0) return name;
+  return {};
+}
+
+void ModuleTree::visit(const std::string& name, const std::string& wanted_by, std::set<std::string>& seen,
+                       std::set<std::string>& done, std::vector<ModuleFile>& out) {
+  if (done.count(name) || builtin_.count(name)) return;
+  if (!seen.insert(name).second) return;  // a dependency cycle: the kernel resolves it at load
+  const Info& inf = info(name);
+  if (!inf.vermagic_release.empty() && inf.vermagic_release != release_)
+    throw Error(fmt::format("module {} ({}) was built for kernel {}, not {}", name, files_.at(name).string(),
+                            inf.vermagic_release, release_),
+                "use the modules tree that came with this kernel");
+  for (const auto& d : inf.pre)
+    if (files_.count(d)) visit(d, name, seen, done, out);
+  for (const auto& d : inf.depends) {
+    if (!files_.count(d) && !builtin_.count(d))
+      throw Error(fmt::format("module {} depends on {}, which is not in {}", name, d, dir_.string()),
+                  "the modules tree is incomplete; add the kernel's full modules package");
+    visit(d, name, seen, done, out);
+  }
+  (void)wanted_by;
+  const fs::path& path = files_.at(name);
+  out.push_back({name, path, module_rel_path(fs::relative(path, dir_).string()), inf.depends});
+  done.insert(name);
+  for (const auto& d : inf.post)
+    if (files_.count(d)) visit(d, name, seen, done, out);
+}
+
+std::vector<ModuleFile> ModuleTree::all() {
+  std::vector<std::string> names;
+  for (const auto& [name, path] : files_) names.push_back(name);
+  return closure(names);
+}
+
+std::string render_modules_dep(const std::vector<ModuleFile>& mods, bool keep_compression_suffix) {
+  std::map<std::string, const ModuleFile*> by_name;
+  for (const auto& m : mods) by_name[m.name] = &m;
+  auto path_of = [&](const ModuleFile& f) {
+    if (!keep_compression_suffix) return f.rel_path;
+    std::string ext = f.path.extension().string();
+    return ext == ".ko" ? f.rel_path : f.rel_path + ext;
+  };
+  std::string dep;
+  for (const auto& m : mods) {
+    std::vector<std::string> order;
+    std::set<std::string> seen;
+    std::function<void(const ModuleFile&)> walk = [&](const ModuleFile& f) {
+      for (const auto& d : f.depends) {
+        auto it = by_name.find(d);
+        if (it == by_name.end() || !seen.insert(d).second) continue;
+        walk(*it->second);
+        order.push_back(path_of(*it->second));
+      }
+    };
+    walk(m);
+    dep += path_of(m) + ":";
+    for (auto it = order.rbegin(); it != order.rend(); ++it) dep += " " + *it;
+    dep += "\n";
+  }
+  return dep;
+}
+
+std::vector<ModuleFile> ModuleTree::closure(const std::vector<std::string>& names) {
+  std::vector<ModuleFile> out;
+  std::set<std::string> seen, done;
+  for (const auto& raw : names) {
+    std::string name = normalise(raw);
+    if (builtin_.count(name)) continue;
+    if (!files_.count(name)) {
+      std::string real = resolve_alias(raw);
+      if (real.empty())
+        throw Error(fmt::format("module '{}' not found: no {}.ko in {} and no module or built-in has that alias",
+                                raw, name, dir_.string()),
+                    "check the name (`quickboot kernel show` lists the kernel's modules directory)");
+      if (builtin_.count(real)) continue;
+      name = real;
+    }
+    visit(name, "", seen, done, out);
+  }
+  return out;
+}
+
+} // namespace qb::initramfs

@@ -1,0 +1,77 @@
+#pragma once
+// The kernel modules a boot needs: the closure of the requested names over each
+// module's own .modinfo (depends=, softdep=, alias=), read with libkmod. Works on a
+// bare modules tree as packages ship it: no modules.dep, no depmod. Built-in modules
+// (modules.builtin, modules.builtin.modinfo) are skipped.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+struct kmod_ctx;
+
+namespace qb::initramfs {
+
+namespace fs = std::filesystem;
+
+struct ModuleFile {
+  std::string name;        // normalised: '-' becomes '_'
+  fs::path path;           // in the modules tree, possibly .ko.xz/.ko.zst/.ko.gz
+  std::string rel_path;    // relative to the modules tree, compression suffix removed
+  std::vector<std::string> depends;  // names, load before this one
+};
+
+class ModuleTree {
+public:
+  // modules_dir is lib/modules/<release>. Throws Error when it is not a modules tree.
+  ModuleTree(fs::path modules_dir, std::string release);
+  ~ModuleTree();
+  ModuleTree(const ModuleTree&) = delete;
+  ModuleTree& operator=(const ModuleTree&) = delete;
+
+  // Load order for `names` and everything they need (dependencies first). Names may be
+  // module names (with '-' or '_') or aliases such as fs-9p. Throws Error for a name
+  // that is neither a module of this tree nor built in, or a module built for another
+  // kernel release.
+  std::vector<ModuleFile> closure(const std::vector<std::string>& names);
+
+  // Every module of the tree in load order (for a guest-visible modules.dep).
+  std::vector<ModuleFile> all();
+
+  bool is_builtin(const std::string& name) const;
+  const fs::path& dir() const { return dir_; }
+
+  static std::string normalise(std::string name);
+
+private:
+  struct Info {
+    std::vector<std::string> depends, pre, post, aliases;
+    std::string vermagic_release;
+  };
+  const Info& info(const std::string& name);
+  std::string resolve_alias(const std::string& alias);  // empty when none
+  void visit(const std::string& name, const std::string& wanted_by, std::set<std::string>& seen,
+             std::set<std::string>& done, std::vector<ModuleFile>& out);
+
+  fs::path dir_;
+  std::string release_;
+  kmod_ctx* ctx_ = nullptr;
+  std::map<std::string, fs::path> files_;    // name -> path
+  std::set<std::string> builtin_;
+  std::map<std::string, std::string> builtin_aliases_;  // alias -> builtin name
+  std::map<std::string, Info> info_cache_;
+  bool aliases_scanned_ = false;
+  std::multimap<std::string, std::string> aliases_;  // alias pattern -> module
+};
+
+// modules.dep text for `mods` (paths relative to the tree, as depmod writes them):
+// each module followed by all its transitive dependencies, the last to load first.
+// `rel_path` picks the path written for each module.
+std::string render_modules_dep(const std::vector<ModuleFile>& mods, bool keep_compression_suffix = false);
+
+// Strips .xz/.zst/.gz; "" when the path is not a module.
+std::string module_rel_path(const std::string& path);
+
+} // namespace qb::initramfs

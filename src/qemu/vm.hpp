@@ -1,0 +1,53 @@
+#pragma once
+// One QEMU process and everything it needs on the host: a private runtime directory
+// (QMP socket, virtio-serial sockets), the console stream, and cleanup. The destructor
+// ends QEMU (its whole process group) and removes the directory, whatever happened.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/fd.hpp"
+#include "core/process.hpp"
+#include "qemu/command.hpp"
+
+namespace qb::qemu {
+
+struct VmEvents {
+  std::function<void(std::string_view)> console;                         // serial console bytes
+  std::function<void(const std::string& port, std::string_view)> port;  // virtio-serial bytes
+};
+
+enum class VmEnd { exited, timeout, interrupted };
+
+class Vm {
+public:
+  // `ports`: virtio-serial port names to expose (the guest finds them by name).
+  Vm(VmConfig config, std::vector<std::string> ports);
+  ~Vm();
+  Vm(const Vm&) = delete;
+  Vm& operator=(const Vm&) = delete;
+
+  const fs::path& runtime_dir() const { return dir_; }
+  const VmConfig& config() const { return config_; }
+  std::vector<std::string> argv() const { return build_qemu_argv(config_); }
+
+  // Throws Error when QEMU cannot be started.
+  void start();
+  // Pumps console and ports until QEMU exits, `deadline` passes or a signal arrives.
+  VmEnd run(const VmEvents& events, std::optional<std::chrono::steady_clock::time_point> deadline);
+  // QEMU's wait status once it exited.
+  std::optional<int> status() { return process_ ? process_->try_wait() : std::nullopt; }
+  void stop();
+
+private:
+  VmConfig config_;
+  fs::path dir_;
+  std::vector<std::pair<std::string, Fd>> listeners_;  // port name -> listening socket
+  std::unique_ptr<Process> process_;
+};
+
+} // namespace qb::qemu
