@@ -1,0 +1,338 @@
+#include "v86/exporter.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/fd.hpp"
+#include "core/file_util.hpp"
+#include "core/log.hpp"
+#include "v86/blob_store.hpp"
+#include "v86/fs_json.hpp"
+#include "v86/hasher.hpp"
+#include "v86/source.hpp"
+#include "v86/state.hpp"
+
+namespace qb::v86 {
+
+namespace fs = std::filesystem;
+
+nlohmann::json Delta::to_json() const {
+  nlohmann::json t = nlohmann::json::object();
+  for (auto& [k, v] : timings_ms) t[k] = v;
+  return {{"blobs_added", blobs_added},
+          {"blobs_removed", blobs_removed},
+          {"entries_added", entries_added},
+          {"entries_removed", entries_removed},
+          {"entries_changed", entries_changed},
+          {"entries", entries},
+          {"files_hashed", files_hashed},
+          {"bytes_hashed", bytes_hashed},
+          {"size", total_size},
+          {"skipped", skipped},
+          {"collisions", collisions},
+          {"fs_json_changed", fs_json_changed},
+          {"reader", backend},
+          {"timings_ms", t}};
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Timer {
+  Delta& d;
+  Clock::time_point t = Clock::now();
+  void lap(const char* name) {
+    auto now = Clock::now();
+    d.timings_ms.emplace_back(name, std::chrono::duration<double, std::milli>(now - t).count());
+    t = now;
+  }
+};
+
+std::int64_t mtime_ns(const fs::path& p) {
+  struct stat st{};
+  if (::stat(p.c_str(), &st) != 0) return 0;
+  return std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+bool inside(const fs::path& child, const fs::path& parent) {
+  auto c = child.begin(), p = parent.begin();
+  for (; p != parent.end(); ++p, ++c)
+    if (c == child.end() || *c != *p) return false;
+  return true;
+}
+
+// Blob files and leftovers of interrupted runs in DIR.
+void scan_out_dir(const fs::path& out, std::unordered_set<std::string>& blobs) {
+  std::unique_ptr<DIR, Deleter<closedir>> d(::opendir(out.c_str()));
+  if (!d) throw Error::from_errno("cannot list", out);
+  while (dirent* de = ::readdir(d.get())) {
+    std::string_view n = de->d_name;
+    if (is_blob_name(n)) blobs.emplace(n);
+    else if (n.find(".tmp.") != std::string_view::npos) ::unlinkat(::dirfd(d.get()), de->d_name, 0);
+  }
+}
+
+void clean_private_dir(const fs::path& qdir) {
+  std::unique_ptr<DIR, Deleter<closedir>> d(::opendir(qdir.c_str()));
+  if (!d) return;
+  while (dirent* de = ::readdir(d.get())) {
+    std::string_view n = de->d_name;
+    if (n.starts_with("staging-") || n.starts_with("tar-staging") || n.find(".tmp.") != std::string_view::npos)
+      ::unlinkat(::dirfd(d.get()), de->d_name, 0);
+  }
+}
+
+void drop_entry(Tree& t, std::uint32_t i) {
+  auto& e = t.entries[i];
+  auto& sib = e.parent < 0 ? t.root : t.entries[static_cast<std::size_t>(e.parent)].children;
+  std::erase(sib, i);
+}
+
+} // namespace
+
+Delta run_export(const ExportOptions& o) {
+  Delta delta;
+  Timer timer{delta};
+  std::error_code ec;
+  auto src_status = fs::status(o.source, ec);
+  if (!fs::exists(src_status))
+    throw Error(fmt::format("SOURCE {} does not exist", o.source.string()), "pass a directory or a tar archive");
+  const bool is_dir = fs::is_directory(src_status);
+  fs::path source = fs::canonical(o.source);
+  fs::path out = fs::weakly_canonical(fs::absolute(o.out));
+  if (is_dir && inside(out, source))
+    throw Error(fmt::format("the output directory {} is inside the source {}", out.string(), source.string()),
+                "choose an output directory outside the tree, or --exclude it is not enough: the export would read its own output");
+  fs::create_directories(out / ".quickboot", ec);
+  if (ec || !fs::is_directory(out / ".quickboot"))
+    throw Error(fmt::format("cannot create the output directory {}: {}", out.string(), ec ? ec.message() : "not a directory"),
+                "check the path and its permissions");
+  if (::access(out.c_str(), W_OK) != 0) throw Error::from_errno("cannot write to", out);
+  // One export at a time per output directory.
+  Fd lock(::open((out / ".quickboot" / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!lock) throw Error::from_errno("cannot create", out / ".quickboot" / "lock");
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+    throw Error(fmt::format("another export into {} is running", out.string()));
+
+  const fs::path state_file = out / ".quickboot" / "state";
+  auto old = load_state(state_file);
+  if (old && old->source != source.string()) old.reset();  // another source: start over
+  clean_private_dir(out / ".quickboot");
+  // DIR's mtime moves whenever a file is added or removed there; unchanged since the
+  // last run means the recorded blob list is still true and the listing can be skipped.
+  std::optional<std::unordered_set<std::string>> on_disk;
+  if (!old || mtime_ns(out) != old->dir_mtime_ns) {
+    on_disk.emplace();
+    scan_out_dir(out, *on_disk);
+  }
+  BlobStore store(out, o.zstd_level, old ? old->blobs : std::map<std::string, Digest>{}, on_disk);
+  std::unique_ptr<Compressor> zc;
+  if (o.zstd_level) zc = std::make_unique<Compressor>(o.zstd_level);
+  timer.lap("prepare");
+
+  SourceOptions so;
+  for (auto& x : o.excludes) {
+    std::string n;
+    fs::path xp(x);
+    // An absolute --exclude under the source is taken relative to it.
+    if (xp.is_absolute() && is_dir && inside(fs::weakly_canonical(xp), source))
+      n = fs::weakly_canonical(xp).lexically_relative(source).string();
+    else if (!normalise_path(x, n))
+      throw Error(fmt::format("--exclude {}: the path leaves the source", x));
+    if (n == ".") n.clear();
+    if (!n.empty()) so.excludes.push_back(n);
+  }
+  std::vector<std::string> unreadable_dirs;
+  Tree tree;
+  HashReport rep;
+  if (is_dir) {
+    tree = walk_directory(source, so, unreadable_dirs);
+    timer.lap("walk");
+    std::vector<std::uint32_t> todo;
+    for (std::uint32_t i = 0; i < tree.entries.size(); ++i) {
+      Entry& e = tree.entries[i];
+      if (!e.is_reg()) continue;
+      if (old) {
+        auto it = old->entries.find(e.path);
+        if (it != old->entries.end() && unchanged(it->second, e, old->written_ns) &&
+            store.has(*it->second.digest)) {
+          e.digest = *it->second.digest;
+          e.hashed = true;
+          continue;
+        }
+      }
+      todo.push_back(i);
+    }
+    Fd root(::open(source.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw Error::from_errno("cannot open", source);
+    HashOptions ho;
+    ho.backend = o.backend;
+    ho.threads = o.threads;
+    rep = hash_files(root.get(), tree, todo, store, ho);
+    delta.backend = io::backend_name(rep.backend);
+    timer.lap("hash");
+  } else {
+    tree = read_tar(source, so, store, zc.get());
+    delta.backend = "libarchive";
+    for (auto& e : tree.entries)
+      if (e.is_reg()) { ++rep.files; rep.bytes += e.size; }
+    timer.lap("read_tar");
+  }
+  delta.files_hashed = rep.files;
+  delta.bytes_hashed = rep.bytes;
+
+  // Unreadable files and directories: an error listing them, or left out on request.
+  std::vector<std::string> bad = unreadable_dirs;
+  for (auto& [p, err] : rep.unreadable) bad.push_back(fmt::format("{} ({})", p, std::strerror(err)));
+  if (!bad.empty()) {
+    if (!o.skip_unreadable) {
+      std::string list;
+      for (std::size_t i = 0; i < bad.size() && i < 20; ++i) list += "\n  " + bad[i];
+      if (bad.size() > 20) list += fmt::format("\n  ... and {} more", bad.size() - 20);
+      throw Error(fmt::format("cannot read {} entr{} of {}:{}", bad.size(), bad.size() == 1 ? "y" : "ies",
+                              source.string(), list),
+                  "fix their permissions, --exclude them, or pass --skip-unreadable to leave them out");
+    }
+    std::unordered_set<std::string> drop(unreadable_dirs.begin(), unreadable_dirs.end());
+    for (auto& [p, err] : rep.unreadable) drop.insert(p);
+    for (std::uint32_t i = 0; i < tree.entries.size(); ++i)
+      if (drop.count(tree.entries[i].path)) {
+        log::warn("skipping unreadable {}", tree.entries[i].path);
+        drop_entry(tree, i);
+        tree.skipped.push_back(tree.entries[i].path);
+      }
+  }
+  delta.skipped = tree.skipped;
+
+  // v86 fetches the empty blob even for 0-byte reads: it must always exist.
+  static const Digest empty = sha256("");
+  store.put(empty, {}, zc.get());
+
+  sort_children(tree);
+  std::string json = render_fs_json(tree, [&](const Entry& e) { return store.name_of(e.digest); });
+  timer.lap("render");
+
+  // Every blob fs.json names must be on disk before fs.json is. Few new blobs: fsync
+  // each (syncfs would also flush everything else on the filesystem, tens of ms on a
+  // busy machine); many: one syncfs is cheaper than thousands of fsyncs.
+  {
+    Fd dfd(::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dfd) throw Error::from_errno("cannot open", out);
+    auto added = store.added();
+    if (added.size() > 64) {
+      if (::syncfs(dfd.get()) != 0) throw Error::from_errno("cannot sync", out);
+    } else {
+      for (auto& n : added) {
+        Fd b(::openat(dfd.get(), n.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!b || ::fsync(b.get()) != 0) throw Error::from_errno("cannot sync", out / n);
+      }
+      if (::fsync(dfd.get()) != 0) throw Error::from_errno("cannot sync", out);
+    }
+  }
+  crash_point();
+  std::string old_json;
+  try {
+    if (fs::exists(out / "fs.json")) old_json = read_file(out / "fs.json");
+  } catch (const Error&) {
+  }
+  delta.fs_json_changed = old_json != json;
+  if (delta.fs_json_changed) {
+    AtomicFile f(out / "fs.json");
+    f.write(json);
+    f.commit(true);
+    Fd dfd(::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd) ::fsync(dfd.get());
+  }
+  crash_point();
+  timer.lap("publish");
+
+  // Which blobs are referenced now, and the delta by path.
+  std::unordered_set<std::string> referenced;
+  State st;
+  st.source = source.string();
+  st.zstd_level = o.zstd_level;
+  for (auto& e : tree.entries) {
+    if (e.is_reg() && e.hashed) referenced.insert(store.name_of(e.digest));
+  }
+  referenced.insert(store.name_of(empty));
+  std::unordered_set<std::string> live;
+  std::function<void(const std::vector<std::uint32_t>&)> mark = [&](const std::vector<std::uint32_t>& kids) {
+    for (auto k : kids) {
+      live.insert(tree.entries[k].path);
+      mark(tree.entries[k].children);
+    }
+  };
+  mark(tree.root);
+  for (auto& e : tree.entries) {
+    if (!live.count(e.path)) continue;
+    ++delta.entries;
+    delta.total_size += e.size;
+    StatRecord r = record_of(e);
+    if (!e.cacheable || !is_dir) r.digest.reset();
+    if (old) {
+      auto it = old->entries.find(e.path);
+      if (it == old->entries.end()) delta.entries_added.push_back(e.path);
+      else if (it->second.mode != e.mode || it->second.size != e.size || it->second.mtime_ns != e.mtime_ns ||
+               it->second.ctime_ns != e.ctime_ns || it->second.ino != e.ino ||
+               (e.is_reg() && it->second.digest && *it->second.digest != e.digest))
+        delta.entries_changed.push_back(e.path);
+    } else {
+      delta.entries_added.push_back(e.path);
+    }
+    if (e.is_reg() && e.hashed && !r.digest && is_dir) r.digest.reset();
+    if (e.is_reg() && e.hashed && e.cacheable && !is_dir) r.digest = e.digest;
+    st.entries.emplace(e.path, r);
+  }
+  if (old)
+    for (auto& [p, r] : old->entries)
+      if (!st.entries.count(p)) delta.entries_removed.push_back(p);
+  std::sort(delta.entries_added.begin(), delta.entries_added.end());
+  std::sort(delta.entries_changed.begin(), delta.entries_changed.end());
+  std::sort(delta.entries_removed.begin(), delta.entries_removed.end());
+  for (auto& n : store.added())
+    if (referenced.count(n)) delta.blobs_added.push_back(n);
+  std::sort(delta.blobs_added.begin(), delta.blobs_added.end());
+  delta.collisions = store.collisions();
+
+  st.blobs = store.known();
+  st.dir_mtime_ns = mtime_ns(out);
+  save_state(state_file, st);
+  crash_point();
+  timer.lap("state");
+
+  if (o.prune) {
+    std::unordered_set<std::string> present;
+    scan_out_dir(out, present);
+    for (auto& n : present) {
+      if (referenced.count(n)) continue;
+      if (::unlink((out / n).c_str()) != 0 && errno != ENOENT) throw Error::from_errno("cannot remove", out / n);
+      store.forget(n);
+      delta.blobs_removed.push_back(n);
+      crash_point();
+    }
+    std::sort(delta.blobs_removed.begin(), delta.blobs_removed.end());
+    if (!delta.blobs_removed.empty()) {
+      st.blobs = store.known();
+      st.dir_mtime_ns = mtime_ns(out);
+      save_state(state_file, st);
+    }
+    timer.lap("prune");
+  }
+  // The delta of the last run, for a sync to a web host.
+  write_file_atomic(out / ".quickboot" / "last-delta.json", delta.to_json().dump(1) + "\n");
+  return delta;
+}
+
+} // namespace qb::v86

@@ -1,0 +1,218 @@
+#include "v86/hasher.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "v86/blob_store.hpp"
+
+namespace qb::v86 {
+namespace {
+
+constexpr std::size_t batch_size = 128;
+
+// The outcome of reading one file.
+struct Outcome {
+  Digest digest{};
+  std::uint64_t bytes = 0;
+  int error = 0;
+  bool grew = false;  // more than one chunk in a one-shot batch
+  bool done = false;
+};
+
+struct Pass {
+  int root_fd;
+  Tree& tree;
+  BlobStore& store;
+  const HashOptions& opts;
+  std::vector<std::uint32_t> small, large;  // entry indices
+  std::vector<Outcome> small_out, large_out;
+  std::atomic<std::size_t> next_large{0}, next_small{0};
+  std::atomic<std::uint64_t> files_done{0};
+  std::mutex err_mu;
+  std::exception_ptr failure;
+  std::atomic<bool> stop{false};
+
+  void worker() {
+    try {
+      io::ReaderOptions ro;
+      ro.backend = opts.backend;
+      ro.root_fd = root_fd;
+      ro.chunk_size = opts.large;
+      io::BatchReader reader(ro);
+      std::unique_ptr<Compressor> zc;
+      if (store.zstd_level()) zc = std::make_unique<Compressor>(store.zstd_level());
+      // Large files first (longest first, so the cores finish together), one at a time
+      // per thread: memory stays at one chunk and one zstd context per thread.
+      for (std::size_t i; !stop && (i = next_large++) < large.size();) do_large(reader, zc.get(), i);
+      std::vector<io::FileRequest> req;
+      req.reserve(batch_size);
+      for (std::size_t b; !stop && (b = next_small.fetch_add(batch_size)) < small.size();) {
+        std::size_t n = std::min(batch_size, small.size() - b);
+        req.clear();
+        for (std::size_t k = 0; k < n; ++k) {
+          const Entry& e = tree.entries[small[b + k]];
+          req.push_back({e.path.c_str(), e.size});
+        }
+        reader.read(req, [&](const io::Chunk& c) {
+          Outcome& o = small_out[b + c.file];
+          if (c.error) { o.error = c.error; return; }
+          if (!c.last || o.grew) { o.grew = true; return; }
+          o.bytes = c.data.size();
+          o.digest = sha256({reinterpret_cast<const char*>(c.data.data()), c.data.size()});
+          store.put(o.digest, c.data, zc.get());
+          o.done = true;
+        });
+        files_done += n;
+      }
+    } catch (...) {
+      std::lock_guard lock(err_mu);
+      if (!failure) failure = std::current_exception();
+      stop = true;
+    }
+  }
+
+  // Streams one large file into a staged blob while hashing it, then adopts it.
+  void do_large(io::BatchReader& reader, Compressor* zc, std::size_t i) {
+    Entry& e = tree.entries[large[i]];
+    Outcome& o = large_out[i];
+    auto staged = store.dir() / ".quickboot" / fmt::format("staging-{}", i);
+    AtomicFile f(staged);
+    if (zc) zc->begin(e.size);
+    Sha256 h;
+    bool sparse_tail = false;
+    io::FileRequest req{e.path.c_str(), e.size};
+    reader.read({&req, 1}, [&](const io::Chunk& c) {
+      if (c.error) { o.error = c.error; return; }
+      h.update(c.data.data(), c.data.size());
+      o.bytes += c.data.size();
+      if (zc) {
+        zc->feed(c.data, f, c.last);
+      } else if (std::all_of(c.data.begin(), c.data.end(), [](std::byte x) { return x == std::byte{0}; })) {
+        // Keep sparse files sparse: skip zero chunks and leave holes.
+        if (::lseek(f.fd(), static_cast<off_t>(c.data.size()), SEEK_CUR) < 0) throw Error::from_errno("cannot seek", staged);
+        sparse_tail = true;
+      } else {
+        f.write(c.data.data(), c.data.size());
+        sparse_tail = false;
+      }
+    });
+    files_done += 1;
+    if (o.error) return;
+    if (sparse_tail && ::ftruncate(f.fd(), static_cast<off_t>(o.bytes)) != 0)
+      throw Error::from_errno("cannot truncate", staged);
+    f.commit(false);
+    o.digest = h.finish();
+    store.adopt(o.digest, staged);
+    o.done = true;
+  }
+};
+
+bool same_stat(const Entry& e, const struct stat& st) {
+  return std::uint64_t(st.st_size) == e.size && st.st_ino == e.ino &&
+         std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec == e.mtime_ns &&
+         std::int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec == e.ctime_ns;
+}
+
+void restat(int root_fd, Entry& e) {
+  struct stat st{};
+  if (::fstatat(root_fd, e.path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  e.size = static_cast<std::uint64_t>(st.st_size);
+  e.ino = st.st_ino;
+  e.dev = st.st_dev;
+  e.mode = st.st_mode;
+  e.uid = st.st_uid;
+  e.gid = st.st_gid;
+  e.mtime_ns = std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  e.ctime_ns = std::int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+}
+
+// One pass over `todo`; returns the indices that changed while being read.
+std::vector<std::uint32_t> run_pass(int root_fd, Tree& tree, const std::vector<std::uint32_t>& todo, BlobStore& store,
+                                    const HashOptions& opts, HashReport& rep, bool last_try) {
+  Pass p{root_fd, tree, store, opts, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  for (auto i : todo) (tree.entries[i].size >= opts.large ? p.large : p.small).push_back(i);
+  std::sort(p.large.begin(), p.large.end(), [&](auto a, auto b) { return tree.entries[a].size > tree.entries[b].size; });
+  p.small_out.resize(p.small.size());
+  p.large_out.resize(p.large.size());
+  unsigned n = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  n = static_cast<unsigned>(std::min<std::size_t>(n, p.large.size() + (p.small.size() + batch_size - 1) / batch_size));
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < n; ++t) threads.emplace_back([&p] { p.worker(); });
+  if (log::stderr_is_tty()) {
+    while (p.files_done < todo.size() && !p.stop) {
+      log::progress(fmt::format("hashing {}/{} files", p.files_done.load(), todo.size()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    log::progress_done();
+  }
+  for (auto& t : threads) t.join();
+  if (p.failure) std::rethrow_exception(p.failure);
+
+  std::vector<std::uint32_t> again;
+  auto settle = [&](std::uint32_t idx, Outcome& o) {
+    Entry& e = tree.entries[idx];
+    if (o.error) {
+      rep.unreadable.emplace_back(e.path, o.error);
+      return;
+    }
+    struct stat st{};
+    bool stable = !o.grew && o.done && ::fstatat(root_fd, e.path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                  same_stat(e, st) && o.bytes == e.size;
+    if (!stable && !last_try) {
+      again.push_back(idx);
+      return;
+    }
+    if (!stable && o.done) {
+      // Still changing on the second read: publish what was read (size = bytes read,
+      // so fs.json and the blob agree) and re-read it on the next run.
+      rep.changed.push_back(e.path);
+      e.size = o.bytes;
+      e.cacheable = false;
+    } else if (!o.done) {
+      rep.unreadable.emplace_back(e.path, EAGAIN);
+      return;
+    }
+    e.digest = o.digest;
+    e.hashed = true;
+    ++rep.files;
+    rep.bytes += o.bytes;
+  };
+  for (std::size_t i = 0; i < p.small.size(); ++i) settle(p.small[i], p.small_out[i]);
+  for (std::size_t i = 0; i < p.large.size(); ++i) settle(p.large[i], p.large_out[i]);
+  return again;
+}
+
+} // namespace
+
+HashReport hash_files(int root_fd, Tree& tree, const std::vector<std::uint32_t>& todo, BlobStore& store,
+                      const HashOptions& opts) {
+  HashReport rep;
+  rep.backend = io::resolve_backend(opts.backend);
+  if (todo.empty()) return rep;
+  HashOptions o = opts;
+  // A ring with its registered buffers costs a few ms to set up; for a handful of
+  // files (the usual re-export) plain reads are faster.
+  if (opts.backend == io::Backend::automatic && todo.size() < 32) rep.backend = o.backend = io::Backend::pread;
+  auto again = run_pass(root_fd, tree, todo, store, o, rep, false);
+  if (!again.empty()) {
+    for (auto i : again) restat(root_fd, tree.entries[i]);
+    run_pass(root_fd, tree, again, store, o, rep, true);
+  }
+  for (auto& path : rep.changed) log::warn("{} kept changing while it was read; exported as last read", path);
+  return rep;
+}
+
+} // namespace qb::v86

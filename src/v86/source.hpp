@@ -1,0 +1,34 @@
+#pragma once
+// Reading a source into a Tree: a directory walk (lstat only; content is read later,
+// and only for what changed) or a tar archive (read once, blobs written on the way).
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "v86/tree.hpp"
+
+namespace qb::v86 {
+
+class BlobStore;
+class Compressor;
+
+struct SourceOptions {
+  std::vector<std::string> excludes;  // normalised relative paths: a file, or a directory and all below
+};
+
+// Normalises a member or --exclude path: strips leading "/" and "./", empty and "."
+// components, and a trailing "/". Returns "" for the root; nullopt-like "" + false
+// when it holds "..".
+bool normalise_path(std::string_view in, std::string& out);
+
+bool excluded(const SourceOptions& o, std::string_view rel);
+
+// Walks directory `root` without following symlinks. Unreadable directories are added
+// to `unreadable`; names that are not UTF-8 are skipped with a warning. Throws Error.
+Tree walk_directory(const std::filesystem::path& root, const SourceOptions& o, std::vector<std::string>& unreadable);
+
+// Reads a tar archive (plain, gzip, xz, zstd, bzip2) and stores every file's content
+// in `store`. Throws Error on a corrupt archive.
+Tree read_tar(const std::filesystem::path& archive, const SourceOptions& o, BlobStore& store, Compressor* zc);
+
+} // namespace qb::v86
