@@ -4,7 +4,7 @@
 source "$(dirname "$0")/../common.inc"
 source "$QB_SOURCE_DIR/tests/fixtures/kernel-fixtures.inc"
 deb=$(debian_deb amd64)
-make_rootfs "$deb" "$T/rootfs"
+make_kernel_rootfs "$deb" "$T/rootfs"
 r=$(ls "$T/rootfs/usr/lib/modules")
 
 qb --json kernel add "$T/rootfs" >"$T/add.json"
