@@ -53,8 +53,9 @@ private:
   std::deque<std::string> lines_;
 };
 
-void announce(const PreparedBoot& p, const GlobalOptions& g) {
+void announce(const PreparedBoot& p, const BootOptions& o, const GlobalOptions& g) {
   if (!p.accel_notice.empty()) log::notice("{}", p.accel_notice);
+  if (o.writable) log::notice("ROOTFS is shared writable: the guest's changes go to {}", o.rootfs);
   if (g.verbose || log::stderr_is_tty())
     log::notice("kernel {} ({}), initramfs {} in {:.0f} ms, accelerator {}", p.kernel.release,
                 p.vm.kernel.filename().string(), p.initrd_cached ? "cached" : "built", p.initrd_ms,
@@ -66,7 +67,7 @@ void announce(const PreparedBoot& p, const GlobalOptions& g) {
 int run_command(const BootOptions& o, const std::vector<std::string>& argv, double timeout_s, GlobalOptions& g) {
   auto p = prepare_boot(o, argv, false);
   struct Scratch { std::filesystem::path d; ~Scratch() { remove_all_quiet(d); } } scratch{p.scratch};
-  announce(p, g);
+  announce(p, o, g);
   qemu::Vm vm(p.vm, {"qb.stdout", "qb.stderr", "qb.status"});
   ConsoleTail console(g.verbose);
   std::string status;
@@ -108,18 +109,26 @@ int boot_interactive(const BootOptions& o, GlobalOptions& g) {
   bool tty = ::isatty(0) && ::isatty(1);
   auto p = prepare_boot(o, {}, tty);
   struct Scratch { std::filesystem::path d; ~Scratch() { remove_all_quiet(d); } } scratch{p.scratch};
-  announce(p, g);
-  if (o.writable) log::notice("ROOTFS is shared writable: the guest's changes go to {}", o.rootfs);
+  announce(p, o, g);
   if (tty) log::notice("console attached; Ctrl-a x quits, Ctrl-a c toggles the QEMU monitor");
+  p.vm.forward_stdin = !tty;
   qemu::Vm vm(p.vm, {});
+  ConsoleTail console(false);
   qemu::VmEvents ev;
-  ev.console = [](std::string_view d) { (void)!::write(1, d.data(), d.size()); };
+  ev.console = [&](std::string_view d) {
+    (void)!::write(1, d.data(), d.size());
+    console.feed(d);
+  };
   vm.start();
   auto end = vm.run(ev, std::nullopt);
   if (end == qemu::VmEnd::interrupted) {
     vm.stop();
     throw Error("interrupted; the guest was stopped", {}, ExitCode::interrupted);
   }
+  console.flush_line();
+  if (!console.fatal().empty())
+    throw Error("the guest failed in the initramfs: " + console.fatal(), {}, ExitCode::guest_failed);
+  if (!console.panic().empty()) throw Error("kernel panic: " + console.panic(), {}, ExitCode::boot_failed);
   return 0;
 }
 

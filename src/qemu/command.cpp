@@ -21,7 +21,7 @@ fs::path require_qemu(const std::string& arch) {
 std::string fast_kernel_cmdline(bool keyboard) {
   std::string s =
       "console=ttyS0 quiet panic=-1 cryptomgr.notests tsc=reliable no_timer_check 8250.nr_uarts=1 "
-      "mitigations=off i8042.noaux";
+      "mitigations=off i8042.noaux acpi=noirq quickboot.exit=reboot";
   if (!keyboard) s += " i8042.nokbd";
   return s;
 }
@@ -34,7 +34,9 @@ std::vector<std::string> build_qemu_argv(const VmConfig& c) {
   if (microvm) machine += ",rtc=on";
   a.insert(a.end(), {"-machine", fmt::format("{},accel={}", machine, to_string(c.accel))});
   if (c.accel == Accel::kvm) a.insert(a.end(), {"-cpu", "host"});
-  else a.insert(a.end(), {"-cpu", c.arch == "i686" ? "qemu32" : "max"});
+  // qemu64, not max: fewer CPU features for the kernel to patch in under TCG (measured
+  // 4.2 s against 5.5 s for the whole run).
+  else a.insert(a.end(), {"-cpu", c.arch == "i686" ? "qemu32" : "qemu64"});
   a.insert(a.end(), {"-m", std::to_string(c.memory_mb), "-smp", std::to_string(c.cpus)});
   a.insert(a.end(), {"-kernel", c.kernel.string(), "-initrd", c.initrd.string(), "-append", c.append});
 

@@ -30,6 +30,7 @@ struct VmConfig {
   std::vector<Share> shares;
   std::string net = "none";          // none or user
   Console console = Console::pipe;
+  bool forward_stdin = false;        // pipe console: QEMU reads the serial input from our stdin
   fs::path qmp_socket;
   std::vector<std::pair<std::string, fs::path>> serial_ports;  // virtserialport name -> unix socket (QEMU connects)
   std::vector<std::string> extra_args;

@@ -67,7 +67,7 @@ void Vm::start() {
     // reading the tty would be stopped by SIGTTIN).
     o.new_process_group = false;
   } else {
-    o.in = Stdio::null;
+    o.in = config_.forward_stdin ? Stdio::inherit : Stdio::null;
     o.out = Stdio::pipe;
   }
   o.err = Stdio::pipe;
