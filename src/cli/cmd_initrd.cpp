@@ -5,12 +5,15 @@
 
 #include "cli/commands.hpp"
 #include "cli/initrd_options.hpp"
+#include "core/file_util.hpp"
 #include "core/log.hpp"
 #include "core/paths.hpp"
 #include "initramfs/builder.hpp"
 #include "kernel/store.hpp"
 
 namespace qb::cli {
+
+namespace fs = std::filesystem;
 
 void add_initrd_command(CLI::App& app, GlobalOptions& g) {
   auto* initrd = app.add_subcommand("initrd", "Build initramfs images");
@@ -23,17 +26,23 @@ void add_initrd_command(CLI::App& app, GlobalOptions& g) {
   auto out = std::make_shared<std::string>();
   add_initrd_options(*build, *opts);
   build->add_option("-o,--output", *out, "Where to write the image (atomically)")->required();
+  auto no_cache = std::make_shared<bool>(false);
+  build->add_flag("--no-cache", *no_cache, "Build from scratch, ignoring and not filling the cache");
   build->footer(
       "Examples:\n"
       "  quickboot initrd build -o initrd.img\n"
       "  quickboot initrd build --hooks ./initcpio --hook myhook --module overlay -o initrd.img\n"
       "  quickboot initrd build --rootfs ./arch-root --runtime rootfs --hook 9p_root -o initrd.img");
-  build->callback([&g, opts, out] {
+  build->callback([&g, opts, out, no_cache] {
     auto t0 = std::chrono::steady_clock::now();
     kernel::KernelStore store(quickboot_home());
     auto entry = store.resolve(opts->kernel);
     auto spec = make_initrd_spec(*opts, entry);
-    auto r = initramfs::build_initrd(spec, quickboot_home() / "initrd");
+    fs::path cache = quickboot_home() / "initrd";
+    std::optional<fs::path> scratch;
+    if (*no_cache) cache = *(scratch = make_temp_dir(quickboot_home(), ".initrd-nocache"));
+    struct Cleanup { std::optional<fs::path>& p; ~Cleanup() { if (p) remove_all_quiet(*p); } } cleanup{scratch};
+    auto r = initramfs::build_initrd(spec, cache);
     initramfs::install_image(r.image, *out);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (g.json) {

@@ -1,6 +1,8 @@
 #include "initramfs/builder.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <set>
@@ -10,6 +12,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "core/file_util.hpp"
 #include "core/log.hpp"
 #include "core/paths.hpp"
@@ -101,13 +104,15 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   const auto hooks = resolve_hooks(names, dirs);
   const auto runtime = runtime_files(spec);
   for (const auto& [host, guest] : spec.adds) require_exists(host, "--add source", "check the HOST part of HOST:GUEST");
-  Busybox bb = find_busybox(spec.kernel.arch);
+  const fs::path bb_path = busybox_path(spec.kernel.arch);
+  require_exists(bb_path, fmt::format("static busybox for {}:", spec.kernel.arch),
+                 spec.kernel.arch == "i686" ? "run kernels/busybox.sh i386" : "apt-get install busybox-static");
 
   // The key covers every input; small files by content, large ones by identity.
   Sha256 key;
   key.update(fmt::format("{}\n{}\n{}\n{}\n{}\n", kLayoutVersion, spec.kernel.release, spec.kernel.arch,
                          spec.kernel.modules_dir.string(), to_string(spec.compression)));
-  key.update(stat_identity(bb.path));
+  key.update(stat_identity(bb_path));
   for (const auto& [name, path] : runtime) key.update(name + "\n" + read_file(path));
   for (const auto& h : hooks) {
     key.update("hook " + h.name + "\n");
@@ -138,6 +143,8 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     }
   }
 
+  // Cold path from here on: validate busybox and run the install hooks.
+  Busybox bb = find_busybox(spec.kernel.arch);
   const fs::path sysroot = spec.rootfs ? *spec.rootfs : fs::path("/");
   InstallRequests req = run_install_hooks(hooks, sysroot, bb.path);
 
@@ -232,9 +239,18 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
 }
 
 void install_image(const fs::path& image, const fs::path& out) {
+  // Atomic (rename) but not fsync'd: the image can always be rebuilt from the cache,
+  // and an fsync of a few MB costs more than the whole cached build.
   AtomicFile f(out);
-  f.write(read_file(image));
-  f.commit();
+  Fd in(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) throw Error::from_errno("cannot open", image);
+  // In-kernel copy (a reflink where the filesystem can): no trip through user space.
+  for (;;) {
+    ssize_t n = ::copy_file_range(in.get(), nullptr, f.fd(), nullptr, 1 << 30, 0);
+    if (n < 0) throw Error::from_errno("cannot copy the image to", out);
+    if (n == 0) break;
+  }
+  f.commit(false);
 }
 
 } // namespace qb::initramfs

@@ -51,12 +51,15 @@ void check_static_elf(const fs::path& path, const std::string& arch) {
 
 } // namespace
 
-Busybox find_busybox(const std::string& arch) {
-  fs::path path;
+fs::path busybox_path(const std::string& arch) {
   const char* env = std::getenv(arch == "i686" ? "QUICKBOOT_BUSYBOX_I686" : "QUICKBOOT_BUSYBOX_X86_64");
-  if (env && *env) path = env;
-  else if (arch == "i686") path = downloads_dir() / "busybox-i386" / "busybox";
-  else path = "/bin/busybox";
+  if (env && *env) return env;
+  if (arch == "i686") return downloads_dir() / "busybox-i386" / "busybox";
+  return "/bin/busybox";
+}
+
+Busybox find_busybox(const std::string& arch) {
+  fs::path path = busybox_path(arch);
   std::error_code ec;
   if (!fs::exists(path, ec))
     throw Error(fmt::format("no static busybox for {} at {}", arch, path.string()),

@@ -11,6 +11,9 @@ struct Busybox {
   std::vector<std::string> applets;  // each gets a /usr/bin symlink
 };
 
+// Where the busybox for `arch` is looked for (cheap: no checks), for cache keys.
+std::filesystem::path busybox_path(const std::string& arch);
+
 // x86_64: $QUICKBOOT_BUSYBOX_X86_64, else /bin/busybox (Debian's busybox-static).
 // i686:   $QUICKBOOT_BUSYBOX_I686, else the one kernels/busybox.sh i386 caches.
 // Throws Error when it is missing, not static, or for another architecture.

@@ -20,6 +20,14 @@ bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// fs::relative() canonicalises (a readlink per path component per file: 60,000 system
+// calls for a distro tree); a prefix strip is all that is needed here.
+std::string relative_to(const fs::path& p, const fs::path& base) {
+  std::string s = p.string(), b = base.string();
+  if (s.size() > b.size() && s.compare(0, b.size(), b) == 0 && s[b.size()] == '/') return s.substr(b.size() + 1);
+  return fs::relative(p, base).string();
+}
+
 std::string basename_module(const std::string& rel) {
   auto slash = rel.rfind('/');
   std::string base = rel.substr(slash == std::string::npos ? 0 : slash + 1);
@@ -62,7 +70,7 @@ ModuleTree::ModuleTree(fs::path modules_dir, std::string release)
   for (auto it = fs::recursive_directory_iterator(dir_ / "kernel", ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
-    std::string rel = fs::relative(it->path(), dir_).string();
+    std::string rel = relative_to(it->path(), dir_);
     std::string plain = module_rel_path(rel);
     if (!plain.empty()) files_.emplace(basename_module(plain), it->path());
   }
@@ -178,7 +186,7 @@ void ModuleTree::visit(const std::string& name, const std::string& wanted_by, st
   }
   (void)wanted_by;
   const fs::path& path = files_.at(name);
-  out.push_back({name, path, module_rel_path(fs::relative(path, dir_).string()), inf.depends});
+  out.push_back({name, path, module_rel_path(relative_to(path, dir_)), inf.depends});
   done.insert(name);
   for (const auto& d : inf.post)
     if (files_.count(d)) visit(d, name, seen, done, out);
