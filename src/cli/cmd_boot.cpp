@@ -64,6 +64,8 @@ void announce(const PreparedBoot& p, const BootOptions& o, const GlobalOptions& 
     log::notice("accelerator: {}", qemu::to_string(p.vm.accel));
 }
 
+} // namespace
+
 int run_command(const BootOptions& o, const std::vector<std::string>& argv, double timeout_s, GlobalOptions& g) {
   auto p = prepare_boot(o, argv, false);
   struct Scratch { std::filesystem::path d; ~Scratch() { remove_all_quiet(d); } } scratch{p.scratch};
@@ -131,8 +133,6 @@ int boot_interactive(const BootOptions& o, GlobalOptions& g) {
   if (!console.panic().empty()) throw Error("kernel panic: " + console.panic(), {}, ExitCode::boot_failed);
   return 0;
 }
-
-} // namespace
 
 void add_boot_commands(CLI::App& app, GlobalOptions& g) {
   auto bo = std::make_shared<BootOptions>();

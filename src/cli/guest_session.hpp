@@ -43,6 +43,16 @@ struct PreparedBoot {
 // before QEMU starts.
 PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& run_argv, bool interactive);
 
+struct GlobalOptions;
+
+// `quickboot run`: boots, runs argv in the guest, returns its exit status (0-255).
+// Throws Error with the documented exit codes for timeouts, failed boots, signals.
+int run_command(const BootOptions& o, const std::vector<std::string>& argv, double timeout_s, GlobalOptions& g);
+
+// `quickboot boot`: console attached (terminal) or copied to stdout; returns 0 when
+// the guest powered off, throws Error (exit 3/4/130) otherwise.
+int boot_interactive(const BootOptions& o, GlobalOptions& g);
+
 // Shell-quotes argv for the guest's `eval "set -- ..."`.
 std::string shell_quote(const std::vector<std::string>& argv);
 
