@@ -135,8 +135,10 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
   if (!run_argv.empty()) per_boot.add_file("qb/run.conf", "QB_ARGV=" + shell_quote({shell_quote(run_argv)}) + "\n");
   fs::path initrd = p.scratch / "initrd.img";
   {
-    std::string data = read_file(built.image);
-    data += per_boot.write(initramfs::Compression::none);
+    // The per-boot archive goes first: its files are not in the image, and nothing may
+    // follow an lz4 stream (the kernel decodes it to the end of the initrd).
+    std::string data = per_boot.write(initramfs::Compression::none);
+    data += read_file(built.image);
     write_file_atomic(initrd, data);
   }
   p.initrd_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -29,7 +29,7 @@ namespace qb::initramfs {
 namespace {
 
 // Bump when the image layout changes, so old cache entries are not reused.
-constexpr const char* kLayoutVersion = "qb-initrd-3";
+constexpr const char* kLayoutVersion = "qb-initrd-4";
 
 // A cheap identity for large inputs (busybox, modules): path, size, mtime.
 std::string stat_identity(const fs::path& p) {
@@ -74,10 +74,9 @@ std::vector<std::pair<std::string, fs::path>> runtime_files(const InitrdSpec& sp
   return {{"init", dir / "init"}, {"init_functions", dir / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"}};
 }
 
-std::string compress_archive(const CpioArchive& a, Compression c) {
-  if (c == Compression::lz4) return lz4_legacy_compress(a.write(Compression::none));
-  return a.write(c);
-}
+// lz4's legacy frame has no end marker: the kernel decodes it to the end of the image,
+// so nothing may follow it. lz4 images are one stream over the concatenated archives.
+Compression archive_compression(Compression c) { return c == Compression::lz4 ? Compression::none : c; }
 
 std::string render_config(const std::vector<std::string>& modules, const std::vector<ResolvedHook>& hooks) {
   auto join = [](const std::vector<std::string>& v) {
@@ -183,7 +182,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     a.add_file(moddir + "modules.dep", render_modules_dep(mods));
     for (const char* f : {"modules.builtin", "modules.builtin.modinfo", "modules.order"})
       if (fs::exists(spec.kernel.modules_dir / f, ec)) a.add_host_file(moddir + f, spec.kernel.modules_dir / f, 0644);
-    base = compress_archive(a, spec.compression);
+    base = a.write(archive_compression(spec.compression));
     write_file_atomic(base_path, base);
   }
 
@@ -222,7 +221,11 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     ::stat(host.c_str(), &st);
     o.add_host_file(guest, host, st.st_mode & 07777);
   }
-  std::string overlay = compress_archive(o, spec.compression);
+  std::string overlay = o.write(archive_compression(spec.compression));
+  if (spec.compression == Compression::lz4) {
+    base = lz4_legacy_compress(base + overlay);
+    overlay.clear();
+  }
 
   {
     AtomicFile out(image);
