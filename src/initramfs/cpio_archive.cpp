@@ -96,6 +96,9 @@ static la_ssize_t write_cb(archive* a, void* client, const void* buf, size_t n) 
 
 std::string CpioArchive::write(Compression compression) const {
   std::string out;
+  std::size_t total = 0;
+  for (const auto& [path, ent] : entries_) total += 512 + path.size() + ent.data.size();
+  out.reserve(compression == Compression::none ? total : total / 2);
   ArchiveWriter a(archive_write_new());
   archive_write_set_format_cpio_newc(a.get());
   switch (compression) {

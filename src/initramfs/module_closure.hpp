@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -58,9 +59,11 @@ private:
   fs::path dir_;
   std::string release_;
   kmod_ctx* ctx_ = nullptr;
-  std::map<std::string, fs::path> files_;    // name -> path
+  void load_builtin_aliases();
+  std::unordered_map<std::string, std::string> files_;  // name -> path (strings: fs::path splits on construction)
   std::set<std::string> builtin_;
-  std::map<std::string, std::string> builtin_aliases_;  // alias -> builtin name
+  std::map<std::string, std::string> builtin_aliases_;  // alias -> builtin name, loaded lazily
+  bool builtin_aliases_loaded_ = false;
   std::map<std::string, Info> info_cache_;
   bool aliases_scanned_ = false;
   std::multimap<std::string, std::string> aliases_;  // alias pattern -> module
