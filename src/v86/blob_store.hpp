@@ -87,6 +87,8 @@ public:
   std::vector<std::string> added() const;
   // Number of collisions of 8-hex names met.
   int collisions() const { return collisions_; }
+  // Set once fs.json names this run's blobs: they may no longer be taken back.
+  bool published = false;
   // Forget a blob (after --prune deleted it).
   void forget(const std::string& name);
 

@@ -102,7 +102,22 @@ void drop_entry(Tree& t, std::uint32_t i) {
 
 } // namespace
 
+static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& store_out);
+
 Delta run_export(const ExportOptions& o) {
+  std::unique_ptr<BlobStore> store;
+  try {
+    return export_into(o, store);
+  } catch (...) {
+    // Until fs.json is published, the blobs this run added are referenced by nothing:
+    // take them away again so a failed run leaves the output as it was.
+    if (store && !store->published)
+      for (auto& n : store->added()) ::unlink((store->dir() / n).c_str());
+    throw;
+  }
+}
+
+static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& store_ptr) {
   Delta delta;
   Timer timer{delta};
   std::error_code ec;
@@ -137,7 +152,8 @@ Delta run_export(const ExportOptions& o) {
     on_disk.emplace();
     scan_out_dir(out, *on_disk);
   }
-  BlobStore store(out, o.zstd_level, old ? old->blobs : std::map<std::string, Digest>{}, on_disk);
+  store_ptr = std::make_unique<BlobStore>(out, o.zstd_level, old ? old->blobs : std::map<std::string, Digest>{}, on_disk);
+  BlobStore& store = *store_ptr;
   std::unique_ptr<Compressor> zc;
   if (o.zstd_level) zc = std::make_unique<Compressor>(o.zstd_level);
   timer.lap("prepare");
@@ -248,6 +264,7 @@ Delta run_export(const ExportOptions& o) {
   } catch (const Error&) {
   }
   delta.fs_json_changed = old_json != json;
+  store.published = true;
   if (delta.fs_json_changed) {
     AtomicFile f(out / "fs.json");
     f.write(json);
