@@ -152,6 +152,7 @@ AddResult add_kernel(KernelStore& store, const AddOptions& o) {
   std::optional<SourceKind> mkind;
   bool no_modules = o.modules && *o.modules == "none";
   if (o.modules && !no_modules) {
+    require_exists(*o.modules, "--modules source", "give a lib/modules/<release> directory, a rootfs, a kernel package, or none");
     mkind = detect_source(*o.modules);
     if (*mkind == SourceKind::bzimage || *mkind == SourceKind::iso)
       throw Error(fmt::format("--modules {} is a {}, not a modules tree", *o.modules, source_kind_name(*mkind)),
