@@ -6,7 +6,7 @@
 // root (the directory holding quickboot.toml).
 //
 //   kernel   = "6.1.0-28-amd64"          # store id/prefix/release, or a `kernel add` source
-//   overlays = ["overlays/autologin-serial"]   # upper first: the first one wins
+//   overlays = ["overlays/autologin-serial"]   # over the rootfs; later ones win
 //   inject   = [".:/root/project:ro"]   # HOST:GUEST[:ro]
 //   [rootfs]  dir, command, inputs       # or rootfs = "dir"
 //   [initrd]  hook_dirs, hooks, modules, add, compress, runtime
@@ -39,7 +39,7 @@ struct Config {
   std::vector<std::string> hooks, modules, adds;
   std::string compress = "none", runtime = "quickboot";
 
-  std::vector<fs::path> overlays;   // absolute, upper first
+  std::vector<fs::path> overlays;   // absolute; later ones win
   std::vector<std::string> injects; // HOST:GUEST[:ro], HOST made absolute
 
   unsigned memory_mb = 512, cpus = 1;
