@@ -75,10 +75,20 @@ void Vm::start() {
   process_ = std::make_unique<Process>(o);
 }
 
-VmEnd Vm::run(const VmEvents& events, std::optional<std::chrono::steady_clock::time_point> deadline) {
+bool Vm::send(const std::string& port, std::string_view data) {
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    if (listeners_[i].first != port || i >= ports_.size() || !ports_[i]) continue;
+    return ::write(ports_[i].get(), data.data(), data.size()) == static_cast<ssize_t>(data.size());
+  }
+  return false;
+}
+
+VmEnd Vm::run(const VmEvents& events, std::optional<std::chrono::steady_clock::time_point> deadline,
+              const std::vector<ExtraFd>& extra) {
   SignalPipe signals;
-  struct Source { int fd; enum { console, qemu_err, listener, port, signal } kind; std::size_t index; };
-  std::vector<Fd> ports(listeners_.size());
+  struct Source { int fd; enum { console, qemu_err, listener, port, signal, extra } kind; std::size_t index; };
+  ports_.resize(listeners_.size());
+  auto& ports = ports_;
   std::string qemu_errors;
   char buf[65536];
   for (;;) {
@@ -90,6 +100,7 @@ VmEnd Vm::run(const VmEvents& events, std::optional<std::chrono::steady_clock::t
       else if (listeners_[i].second) sources.push_back({listeners_[i].second.get(), Source::listener, i});
     }
     sources.push_back({signals.fd(), Source::signal, 0});
+    for (std::size_t i = 0; i < extra.size(); ++i) sources.push_back({extra[i].fd, Source::extra, i});
     std::vector<pollfd> pfds;
     for (const auto& s : sources) pfds.push_back({s.fd, POLLIN, 0});
 
@@ -104,10 +115,13 @@ VmEnd Vm::run(const VmEvents& events, std::optional<std::chrono::steady_clock::t
     bool any_open_stream = false;
     for (std::size_t k = 0; k < sources.size(); ++k) {
       const auto& s = sources[k];
-      if (s.kind != Source::listener && s.kind != Source::signal) any_open_stream = true;
+      if (s.kind != Source::listener && s.kind != Source::signal && s.kind != Source::extra) any_open_stream = true;
       if (n <= 0 || !(pfds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       switch (s.kind) {
         case Source::signal: return VmEnd::interrupted;
+        case Source::extra:
+          if (!extra[s.index].on_readable()) return VmEnd::external;
+          break;
         case Source::listener: {
           int c = ::accept4(s.fd, nullptr, nullptr, SOCK_CLOEXEC);
           if (c >= 0) {

@@ -21,7 +21,13 @@ struct VmEvents {
   std::function<void(const std::string& port, std::string_view)> port;  // virtio-serial bytes
 };
 
-enum class VmEnd { exited, timeout, interrupted };
+enum class VmEnd { exited, timeout, interrupted, external };
+
+// Another fd for run() to watch; the callback returns false to end run() (VmEnd::external).
+struct ExtraFd {
+  int fd;
+  std::function<bool()> on_readable;
+};
 
 class Vm {
 public:
@@ -38,7 +44,10 @@ public:
   // Throws Error when QEMU cannot be started.
   void start();
   // Pumps console and ports until QEMU exits, `deadline` passes or a signal arrives.
-  VmEnd run(const VmEvents& events, std::optional<std::chrono::steady_clock::time_point> deadline);
+  VmEnd run(const VmEvents& events, std::optional<std::chrono::steady_clock::time_point> deadline,
+            const std::vector<ExtraFd>& extra = {});
+  // Writes to a virtio-serial port once the guest side is connected. False if not yet.
+  bool send(const std::string& port, std::string_view data);
   // QEMU's wait status once it exited.
   std::optional<int> status() { return process_ ? process_->try_wait() : std::nullopt; }
   void stop();
@@ -47,6 +56,7 @@ private:
   VmConfig config_;
   fs::path dir_;
   std::vector<std::pair<std::string, Fd>> listeners_;  // port name -> listening socket
+  std::vector<Fd> ports_;                              // accepted connections, same order
   std::unique_ptr<Process> process_;
 };
 
