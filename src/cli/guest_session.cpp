@@ -29,6 +29,8 @@ void add_boot_options(CLI::App& cmd, BootOptions& o) {
       ->check(CLI::IsMember({"pc", "q35", "microvm"}));
   cmd.add_flag("--writable", o.writable, "Let the guest write through to ROOTFS (default: a tmpfs overlay protects it)");
   cmd.add_option("--inject", o.injects, "Share another host directory: HOST:GUEST[:ro] (repeatable)");
+  cmd.add_option("--overlay", o.overlays,
+                 "Layer a host directory over ROOTFS, read-only (repeatable; later ones win, all win over ROOTFS)");
   cmd.add_option("--net", o.net, "none (default) or user (QEMU user networking)")->check(CLI::IsMember({"none", "user"}));
   cmd.add_option("--qemu-arg", o.qemu_args, "Pass one more argument to QEMU (repeatable)")->allow_extra_args(false);
 }
@@ -119,6 +121,15 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
     vm_shares.push_back({tag, fs::absolute(host), ro});
     shares.push_back(fmt::format("{}|{}|{}", tag, guest, ro ? "ro" : "rw"));
   }
+  // Overlays: extra read-only shares the guest joins with overlayfs, the last one on top.
+  std::vector<std::string> overlay_tags;
+  if (!o.overlays.empty() && o.writable)
+    throw Error("--overlay cannot be combined with --writable", "drop --writable: overlays need the protected root");
+  for (const auto& dir : o.overlays) {
+    if (!fs::is_directory(dir, ec)) throw Error(fmt::format("--overlay {}: not a directory", dir));
+    overlay_tags.push_back(fmt::format("qbovl{}", overlay_tags.size()));
+    vm_shares.push_back({overlay_tags.back(), fs::absolute(dir), true});
+  }
   // A rootfs without this kernel's modules gets the store's, read-only, so modprobe works.
   const std::string modpath = "/lib/modules/" + p.kernel.release;
   if (!exists_in_root(rootfs, modpath) && !exists_in_root(rootfs, "/usr" + modpath)) {
@@ -131,7 +142,8 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
   p.scratch = make_temp_dir(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", "quickboot-boot");
   initramfs::CpioArchive per_boot;
   per_boot.add_file("qb/boot.conf",
-                    fmt::format("QB_PROTECT={}\nQB_SHARES=\"{}\"\n", o.writable ? 0 : 1, fmt::join(shares, " ")));
+                    fmt::format("QB_PROTECT={}\nQB_SHARES=\"{}\"\nQB_OVERLAYS=\"{}\"\n", o.writable ? 0 : 1,
+                                fmt::join(shares, " "), fmt::join(overlay_tags, " ")));
   if (!run_argv.empty()) per_boot.add_file("qb/run.conf", "QB_ARGV=" + shell_quote({shell_quote(run_argv)}) + "\n");
   fs::path initrd = p.scratch / "initrd.img";
   {

@@ -24,6 +24,7 @@ struct BootOptions {
   std::string machine = "pc";
   bool writable = false;
   std::vector<std::string> injects;  // HOST:GUEST[:ro]
+  std::vector<std::string> overlays; // directories over ROOTFS, read-only; later ones win
   std::string net = "none";
   std::vector<std::string> qemu_args;
 };
