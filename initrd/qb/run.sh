@@ -7,13 +7,6 @@
 
 . /qb/run.conf
 
-qb_port() {
-    for _p in /sys/class/virtio-ports/*; do
-        [ "$(cat "$_p/name" 2>/dev/null)" = "$1" ] && { echo "/dev/${_p##*/}"; return 0; }
-    done
-    return 1
-}
-
 load_modules virtio_console
 _tries=0
 until _out=$(qb_port qb.stdout) && _err=$(qb_port qb.stderr) && _st=$(qb_port qb.status) &&
@@ -24,7 +17,10 @@ until _out=$(qb_port qb.stdout) && _err=$(qb_port qb.stderr) && _st=$(qb_port qb
     sleep 0.05
 done
 exec 5>"$_out" 6>"$_err" 7>"$_st"
-[ "$QB_WATCH" = 1 ] && exec 8<"$_ctl"
+if [ "$QB_WATCH" = 1 ]; then
+    # Opened before /proc moves into the new root.
+    exec 8<"$_ctl" 9>/proc/sys/vm/drop_caches
+fi
 
 move_api_mounts /new_root
 eval "set -- $QB_ARGV"
@@ -38,6 +34,9 @@ qb_run_once "$@"
 # "run" line the host sends on qb.control (files changed, already visible over 9p).
 if [ "$QB_WATCH" = 1 ]; then
     while read -r _req <&8; do
+        # The overlay caches lookups of the 9p layer under it: new and deleted host
+        # files show only once those dentries are dropped.
+        echo 2 >&9
         [ "$_req" = run ] && qb_run_once "$@"
     done
 fi

@@ -142,9 +142,13 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
   p.scratch = make_temp_dir(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", "quickboot-boot");
   initramfs::CpioArchive per_boot;
   per_boot.add_file("qb/boot.conf",
-                    fmt::format("QB_PROTECT={}\nQB_SHARES=\"{}\"\nQB_OVERLAYS=\"{}\"\n", o.writable ? 0 : 1,
-                                fmt::join(shares, " "), fmt::join(overlay_tags, " ")));
-  if (!run_argv.empty()) per_boot.add_file("qb/run.conf", "QB_ARGV=" + shell_quote({shell_quote(run_argv)}) + "\n");
+                    fmt::format("QB_PROTECT={}\nQB_SHARES=\"{}\"\nQB_OVERLAYS=\"{}\"\n{}", o.writable ? 0 : 1,
+                                fmt::join(shares, " "), fmt::join(overlay_tags, " "),
+                                // watch without a command: the guest keeps a cache-dropping agent
+                                o.watch_mode && run_argv.empty() ? "QB_WATCH=1\n" : ""));
+  if (!run_argv.empty())
+    per_boot.add_file("qb/run.conf", "QB_ARGV=" + shell_quote({shell_quote(run_argv)}) + "\n" +
+                                         (o.watch_mode ? "QB_WATCH=1\n" : ""));
   fs::path initrd = p.scratch / "initrd.img";
   {
     // The per-boot archive goes first: its files are not in the image, and nothing may
@@ -161,7 +165,7 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
   if (p.kernel.vmlinux && o.machine == "microvm") vm.kernel = *p.kernel.vmlinux;
   vm.initrd = initrd;
   vm.append = qemu::fast_kernel_cmdline() + (o.writable ? " rw" : " ro") +
-              (interactive ? " quickboot.emergency=shell" : "");
+              (interactive ? " quickboot.emergency=shell" : "") + (o.watch_mode ? " quickboot.marker=1" : "");
   for (const auto& a : o.append) vm.append += " " + a;
   vm.memory_mb = o.memory_mb;
   vm.cpus = o.cpus;

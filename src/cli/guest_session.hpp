@@ -27,6 +27,9 @@ struct BootOptions {
   std::vector<std::string> overlays; // directories over ROOTFS, read-only; later ones win
   std::string net = "none";
   std::vector<std::string> qemu_args;
+  // Set by `watch`: the guest prints a marker at switch_root and, in run mode, stays up
+  // running the command again on request (QB_WATCH=1) instead of powering off.
+  bool watch_mode = false;
 };
 
 void add_boot_options(CLI::App& cmd, BootOptions& o);

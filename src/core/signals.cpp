@@ -12,6 +12,7 @@ namespace qb {
 
 namespace {
 int g_pipe[2] = {-1, -1};
+int g_refs = 0;  // nested SignalPipes share one pipe and one set of handlers
 std::atomic<int> g_signal{0};
 struct sigaction g_old[3];
 constexpr int kSignals[3] = {SIGINT, SIGTERM, SIGHUP};
@@ -26,6 +27,7 @@ void on_signal(int sig) {
 } // namespace
 
 SignalPipe::SignalPipe() {
+  if (g_refs++ > 0) return;
   if (::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) throw Error::from_errno("cannot create", "signal pipe");
   g_signal = 0;
   struct sigaction sa{};
@@ -35,6 +37,7 @@ SignalPipe::SignalPipe() {
 }
 
 SignalPipe::~SignalPipe() {
+  if (--g_refs > 0) return;
   for (int i = 0; i < 3; ++i) ::sigaction(kSignals[i], &g_old[i], nullptr);
   ::close(g_pipe[0]);
   ::close(g_pipe[1]);

@@ -1,6 +1,7 @@
 #pragma once
 // Turns SIGINT, SIGTERM and SIGHUP into a readable fd for poll() loops, while alive.
-// The previous handlers come back in the destructor.
+// The previous handlers come back in the destructor. Nested instances share the pipe,
+// so a signal seen by an inner loop is still readable by the outer one.
 #include <csignal>
 
 namespace qb {

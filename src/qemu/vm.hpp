@@ -50,6 +50,7 @@ public:
   bool send(const std::string& port, std::string_view data);
   // QEMU's wait status once it exited.
   std::optional<int> status() { return process_ ? process_->try_wait() : std::nullopt; }
+  bool running() { return process_ && !process_->try_wait(); }
   void stop();
 
 private:
