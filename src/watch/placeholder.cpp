@@ -1,2 +1,0 @@
-// placeholder until this part lands
-namespace qb::watch {}
