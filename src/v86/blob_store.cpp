@@ -146,6 +146,12 @@ std::pair<std::string, BlobStore::Claim> BlobStore::claim(const Digest& d) {
     name = hex + ext();
     log::warn("blob name collision: {} and {} share {}; naming the second {}", to_hex(it->second), hex,
               short_name, name);
+    // The long name is only ever given to this content; written by an earlier run?
+    if (unverified_.erase(name)) {
+      by_name_[name] = d;
+      by_digest_[d] = name;
+      return {name, Claim::exists};
+    }
   }
   by_name_[name] = d;
   by_digest_[d] = name;

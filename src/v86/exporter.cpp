@@ -230,7 +230,7 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
         tree.skipped.push_back(tree.entries[i].path);
       }
   }
-  delta.skipped = tree.skipped;
+  for (auto& p : tree.skipped) delta.skipped.push_back(printable(p));  // JSON needs UTF-8
 
   // v86 fetches the empty blob even for 0-byte reads: it must always exist.
   static const Digest empty = sha256("");

@@ -17,12 +17,12 @@ def blob_bytes(path):
         return f.read()
 
 def main():
-    src, out = sys.argv[1].encode(), sys.argv[2]
+    src, out = os.fsencode(sys.argv[1]), sys.argv[2]
     skip = set()
     args = sys.argv[3:]
     while args:
         if args[0] == "--skip":
-            skip.add(args[1].encode()); args = args[2:]
+            skip.add(os.fsencode(args[1])); args = args[2:]
         else:
             sys.exit("bad argument " + args[0])
     with open(os.path.join(out, "fs.json"), "rb") as f:
