@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `quickboot watch --no-guest --export`: 5,000 files changed at once make one cycle,
+# and its export equals a fresh full export of the same tree.
+source "$(dirname "$0")/../common.inc"
+mkdir -p "$T/tree/data"
+for i in $(seq 1 50); do echo "seed $i" > "$T/tree/data/seed$i"; done
+
+wait_for() {
+  for _ in $(seq 1 $(( ${3:-60} * 10 ))); do grep -q -- "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
+  echo "--- $2:"; cat "$2"; fail "timed out waiting for '$1'"
+}
+"$QUICKBOOT" --json watch "$T/tree" --no-guest --export "$T/out" >"$T/cycles" 2>"$T/err" &
+pid=$!
+wait_for "initial export" "$T/err"
+python3 - "$T/tree/many" <<'PY'
+import os, sys
+os.mkdir(sys.argv[1])
+for i in range(5000):
+    with open(os.path.join(sys.argv[1], f"f{i:05d}"), "w") as f:
+        f.write(f"content {i}\n")
+PY
+wait_for '"ok":true' "$T/cycles"
+sleep 2   # anything still coming would be a second cycle
+kill -INT $pid; wait $pid || true
+n=$(grep -c '"summary"' "$T/cycles")
+[ "$n" -eq 1 ] || { cat "$T/cycles"; fail "5,000 files gave $n cycles, not 1"; }
+"$QUICKBOOT" -q export "$T/tree" --out "$T/fresh"
+cmp "$T/out/fs.json" "$T/fresh/fs.json" || fail "watch export differs from a fresh export"
+diff <(cd "$T/out" && ls | grep -v '^fs.json$' | sort) <(cd "$T/fresh" && ls | grep -v '^fs.json$' | sort) >/dev/null ||
+  fail "blob sets differ"
+echo PASS
