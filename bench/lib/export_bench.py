@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Driver of bench/export.sh: times `quickboot export` against the reference work and
+prints a table of figures and ratios. Ratios are measured side by side in one run.
+
+usage: export_bench.py QUICKBOOT CACHE_DIR WORK_DIR
+"""
+import json, os, re, shutil, statistics, subprocess, sys, time
+
+QB, CACHE, WORK = sys.argv[1:4]
+HERE = os.path.dirname(os.path.abspath(__file__))
+rows = []
+
+def run(cmd, env=None, capture=False):
+    e = dict(os.environ, **(env or {}))
+    t = time.perf_counter()
+    r = subprocess.run(cmd, env=e, check=True, stdout=subprocess.PIPE if capture else subprocess.DEVNULL)
+    return time.perf_counter() - t, (r.stdout if capture else None)
+
+def fresh(out):
+    shutil.rmtree(out, ignore_errors=True)
+
+def median_fresh(cmd, out, n=3, env=None):
+    ts = []
+    for _ in range(n):
+        fresh(out); os.sync()
+        ts.append(run(cmd, env)[0])
+    return statistics.median(ts)
+
+def qb_export(src, out, *extra):
+    return [QB, "-q", "export", src, "--out", out, *extra]
+
+def row(what, value, goal="", note=""):
+    rows.append((what, value, goal, note))
+    print(f"  {what}: {value} {note}", file=sys.stderr, flush=True)
+
+def count_files(src):
+    return sum(len(f) for _, _, f in os.walk(src))
+
+def full_vs_reference(name, src):
+    out = os.path.join(WORK, "out-" + name)
+    ref_out = os.path.join(WORK, "ref-" + name)
+    run(["python3", os.path.join(HERE, "ref_export.py"), src, ref_out])  # warms the page cache
+    ref = median_fresh(["python3", os.path.join(HERE, "ref_export.py"), src, ref_out], ref_out, n=2)
+    qb = median_fresh(qb_export(src, out), out, n=3)
+    row(f"{name}: full export, reference work (read+hash, read+hash+copy)", f"{ref*1000:.0f} ms")
+    row(f"{name}: full export, quickboot", f"{qb*1000:.0f} ms", ">= 10x faster", f"ratio {ref/qb:.1f}x")
+    shutil.rmtree(ref_out, ignore_errors=True)
+    return out
+
+def one_file_reexport(name, src, out, victim_dir):
+    run(qb_export(src, out))  # state in place
+    run(qb_export(src, out))
+    ts, inner = [], []
+    files = sorted(os.listdir(victim_dir))[:7]
+    for f in files:
+        p = os.path.join(victim_dir, f)
+        with open(p, "ab") as fh: fh.write(b"x")
+        time.sleep(0.02)
+        t, o = run([QB, "--json", "export", src, "--out", out], capture=True)
+        d = json.loads(o)
+        assert d["files_hashed"] == 1, d["files_hashed"]
+        ts.append(t)
+        inner.append(sum(d["timings_ms"].values()))
+    row(f"{name}: re-export after changing one file (wall, process start to exit)",
+        f"{statistics.median(ts)*1000:.1f} ms", "<= 20 ms (minbase) / <= 150 ms (100k)",
+        f"inside the export {statistics.median(inner):.1f} ms")
+
+def large_throughput(src):
+    out = os.path.join(WORK, "out-large")
+    total = sum(os.path.getsize(os.path.join(src, f)) for f in os.listdir(src))
+    run(["cat"] + [os.path.join(src, f) for f in os.listdir(src)])  # page cache
+    hs = []
+    for _ in range(3):
+        fresh(out)
+        _, o = run([QB, "--json", "export", src, "--out", out], capture=True)
+        hs.append(json.loads(o)["timings_ms"]["hash"] / 1000)
+    h = statistics.median(hs)
+    sp = subprocess.run(["openssl", "speed", "-evp", "sha256", "-bytes", "16384", "-seconds", "3"],
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
+    m = re.search(r"^sha256\s+([\d.]+)k", sp, re.M)
+    per_core = float(m.group(1)) * 1000
+    cores = os.cpu_count()
+    row("large files: openssl speed -evp sha256 (16 KiB) x cores", f"{per_core*cores/1e9:.2f} GB/s", "", f"{cores} cores")
+    row("large files: quickboot read+hash+write blobs", f"{total/h/1e9:.2f} GB/s", ">= 80%",
+        f"{100*total/h/(per_core*cores):.0f}% of openssl x cores")
+
+def memory(name, src):
+    out = os.path.join(WORK, "out-mem")
+    fresh(out)
+    r = subprocess.run(["/usr/bin/time", "-v", QB, "-q", "export", src, "--out", out],
+                       stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, check=True)
+    kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
+    row(f"{name}: peak memory of a full export", f"{kb/1024:.0f} MB", "<= 150 MB")
+
+def uring_vs_pread(name, src):
+    out = os.path.join(WORK, "out-io")
+    res = {}
+    for reader in ("io_uring", "pread"):
+        ts, hs = [], []
+        for _ in range(3):
+            fresh(out); os.sync()
+            t, o = run([QB, "--json", "export", src, "--out", out, "--reader", reader], capture=True)
+            ts.append(t); hs.append(json.loads(o)["timings_ms"]["hash"])
+        res[reader] = (statistics.median(ts), statistics.median(hs))
+    for reader, (t, h) in res.items():
+        row(f"{name}: full export with --reader {reader}", f"{t*1000:.0f} ms", "", f"read+hash+store phase {h:.0f} ms")
+    # Read+hash only (blobs already there, no state): what io_uring buys for reading.
+    res2 = {}
+    for reader in ("io_uring", "pread"):
+        hs = []
+        for _ in range(3):
+            try: os.remove(os.path.join(out, ".quickboot", "state"))
+            except FileNotFoundError: pass
+            _, o = run([QB, "--json", "export", src, "--out", out, "--reader", reader], capture=True)
+            hs.append(json.loads(o)["timings_ms"]["hash"])
+        res2[reader] = statistics.median(hs)
+    row(f"{name}: read+hash of every file (blobs present) io_uring vs pread",
+        f"{res2['io_uring']:.0f} ms vs {res2['pread']:.0f} ms", "", f"pread/io_uring {res2['pread']/res2['io_uring']:.2f}x")
+
+def main():
+    minbase = os.path.join(CACHE, "minbase")
+    small = os.path.join(CACHE, "small100k")
+    large = os.path.join(CACHE, "large")
+    print(f"minbase: {count_files(minbase)} files; small100k: {count_files(small)} files", file=sys.stderr)
+    out = full_vs_reference("minbase", minbase)
+    one_file_reexport("minbase", minbase, out, os.path.join(minbase, "etc"))
+    out = full_vs_reference("100k", small)
+    one_file_reexport("100k", small, out, os.path.join(small, "d050"))
+    memory("100k", small)
+    uring_vs_pread("100k", small)
+    large_throughput(large)
+    w = max(len(r[0]) for r in rows)
+    print(f"\n{'measure'.ljust(w)} | {'value':>16} | {'goal':<36} | note")
+    for what, value, goal, note in rows:
+        print(f"{what.ljust(w)} | {value:>16} | {goal:<36} | {note}")
+
+main()
