@@ -45,12 +45,12 @@ wait_for "hook-version-2" "$log"
 
 qemu=$(pgrep -P $pid -f qemu-system || true)
 [ -n "$qemu" ] || fail "no QEMU child while watching"
+dirs=$(tr '\0' '\n' < /proc/$qemu/cmdline | grep -oE '/[^,]*quickboot-(vm|boot)\.[^/]*' | sort -u)
+[ -n "$dirs" ] || fail "cannot find the runtime directories"
 kill -INT $pid
 rc=0; wait $pid || rc=$?
 [ "$rc" -eq 130 ] || fail "SIGINT gave exit $rc, not 130"
 kill -0 "$qemu" 2>/dev/null && fail "QEMU survived SIGINT"
-ls -d /tmp/quickboot-vm.* /tmp/quickboot-boot.* 2>/dev/null | while read -r d; do
-  pids=$(fuser "$d" 2>/dev/null || true); [ -n "$pids" ] || fail "left behind: $d"
-done
+for d in $dirs; do [ ! -e "$d" ] || fail "left behind: $d"; done
 grep -q "stopped" "$T/err" || fail "no stop message"
 echo PASS
