@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install hooks' build(): add_binary brings its shared-library closure, add_file,
+# add_dir, add_symlink and add_runscript are honoured, other calls are ignored with a
+# warning naming them; hooks are found in a rootfs's /etc/initcpio when listed.
+source "$(dirname "$0")/../common.inc"
+use_shared_kernel
+mkdir -p "$T/h/hooks" "$T/h/install"
+echo "hello" > "$T/payload"
+cat > "$T/h/install/tools" <<EOF
+build() {
+    add_binary /usr/bin/ls
+    add_file $T/payload /etc/payload 0600
+    add_dir /var/empty
+    add_symlink /usr/bin/dir /usr/bin/ls
+    add_udev_rule 60-foo.rules
+    add_runscript
+}
+EOF
+echo 'run_hook() { :; }' > "$T/h/hooks/tools"
+qb --json initrd build --hooks "$T/h" --hook tools -o "$T/i.img" >"$T/o" 2>"$T/e"
+grep -q "add_udev_rule 60-foo.rules (ignored" "$T/e" || { cat "$T/e"; fail "no warning for an ignored call"; }
+python3 "$QB_SOURCE_DIR/tests/fixtures/cpio_extract.py" "$T/i.img" "$T/x" >"$T/list"
+[ -f "$T/x/usr/bin/ls" ] || fail "add_binary did not add the binary"
+interp=$(readelf -l /usr/bin/ls | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+[ -f "$T/x$interp" ] || fail "add_binary did not add the interpreter $interp"
+for lib in $(ldd /usr/bin/ls | awk '/=>/ {print $1}'); do
+  find "$T/x" -name "$lib" | grep -q . || fail "add_binary did not add $lib"
+done
+grep -q "^100600 0 0 etc/payload$" "$T/list" || fail "add_file mode not honoured"
+[ -d "$T/x/var/empty" ] || fail "add_dir not honoured"
+[ "$(readlink "$T/x/usr/bin/dir")" = /usr/bin/ls ] || fail "add_symlink not honoured"
+grep -q "^100755 0 0 hooks/tools$" "$T/list" || fail "add_runscript did not add the hook"
+
+# A hook that exists only in the rootfs's /etc/initcpio/hooks.
+mkdir -p "$T/rootfs/etc/initcpio/hooks"
+echo 'run_hook() { echo from-rootfs; }' > "$T/rootfs/etc/initcpio/hooks/fromroot"
+qb -q initrd build --rootfs "$T/rootfs" --hook fromroot -o "$T/j.img"
+python3 "$QB_SOURCE_DIR/tests/fixtures/cpio_extract.py" "$T/j.img" "$T/y" >"$T/list2"
+grep -q "hooks/fromroot$" "$T/list2" || fail "a rootfs hook listed in HOOKS was not added"
+
+# A failing build() names the hook.
+printf 'build() {\n    false\n}\n' > "$T/h/install/tools"
+expect_fail 1 "install hook $T/h/install/tools failed in build()" -- qb initrd build --hooks "$T/h" --hook tools -o "$T/k.img"
+echo PASS
