@@ -158,7 +158,7 @@ void apply_export(const Source& s, const toml::node& n, Config& c) {
     std::string key = "export." + std::string(k.str());
     if (k == "dir") c.export_dir = resolve(s, get_string(s, v, key));
     else if (k == "zstd") {
-      if (v.is_boolean()) c.export_zstd = get_bool(s, v, key) ? 3 : 0;
+      if (v.is_boolean()) c.export_zstd = get_bool(s, v, key) ? 19 : 0;
       else if (v.is_integer()) c.export_zstd = static_cast<int>(get_int(s, v, key, 0, 19));
       else wrong_type(s, v, key, "a boolean or a level (1-19)");
     } else unknown_key(s, k, "export.", QB_KEYS("dir", "zstd"));

@@ -49,7 +49,7 @@ struct Config {
   double timeout_s = 0;
 
   fs::path export_dir;              // absolute; empty: no export
-  int export_zstd = 0;              // 0: plain blobs; `zstd = true` means level 3
+  int export_zstd = 0;              // 0: plain blobs; `zstd = true` means level 19, as `export --zstd`
 };
 
 // The nearest directory at or above `start` holding quickboot.toml. Nullopt when none.
