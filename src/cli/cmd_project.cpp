@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/watch_loop.hpp"
 #include "cli/project_session.hpp"
 #include "core/error.hpp"
 #include "core/file_util.hpp"
@@ -36,9 +37,6 @@ struct UpArgs {
 void up(const UpArgs& a, GlobalOptions& g) {
   fs::path root = require_project_root(a.dir);
   auto cfg = project::load(root, a.variant);
-  if (a.watch)
-    throw Error("up -w: the watch loop is not available in this build yet",
-                "run `quickboot up` (or `quickboot up -- CMD`) again after each edit for now");
   fs::path state = project::state_dir(root);
   fs::create_directories(state);
   auto kernel = ensure_kernel(cfg);
@@ -53,7 +51,17 @@ void up(const UpArgs& a, GlobalOptions& g) {
   ::setenv("TMPDIR", runtime.c_str(), 1);
   project::RunRecord record(state, runtime);
   if (!cfg.variant.empty()) log::notice("project {} (variant {})", root.string(), cfg.variant);
-  if (a.argv.empty()) {
+  if (a.watch) {
+    // The watch loop boots, re-exports and re-runs on every edit from here on.
+    WatchOptions w;
+    w.boot = opts;
+    if (!cfg.export_dir.empty()) {
+      w.export_dir = cfg.export_dir.string();
+      w.zstd_level = cfg.export_zstd;
+    }
+    if (!a.argv.empty()) w.run = shell_quote(a.argv);
+    g.exit_code = watch_loop(w, g);
+  } else if (a.argv.empty()) {
     g.exit_code = boot_interactive(opts, g);
   } else {
     g.exit_code = run_command(opts, a.argv, a.timeout >= 0 ? a.timeout : cfg.timeout_s, g);
@@ -176,7 +184,7 @@ void add_project_commands(CLI::App& app, GlobalOptions& g) {
       "applies [variant.NAME]. State (stamps, pid files) lives in <project>/.quickboot/.");
   upc->add_option("-C,--directory", ua->dir, "Start the search for quickboot.toml in DIR");
   upc->add_option("--variant", ua->variant, "Apply [variant.NAME] from quickboot.toml / quickboot.local.toml");
-  upc->add_flag("-w,--watch", ua->watch, "Continue into the watch loop (not available yet)");
+  upc->add_flag("-w,--watch", ua->watch, "Continue into the watch loop (quickboot watch): with -- CMD, re-run it on every edit");
   upc->add_option("--timeout", ua->timeout, "With CMD: give up after S seconds (default: boot.timeout, else none)");
   upc->add_option("CMD", ua->argv, "Run this command in the guest instead of booting to a console");
   upc->footer("Examples:\n  quickboot up\n  quickboot up -- uname -a\n  quickboot up --variant debug -C ~/src/mydistro\n\n"
