@@ -1,9 +1,13 @@
 // `quickboot export SOURCE --out DIR`: a tree as v86's fs.json plus blobs, incrementally.
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/v86_bundle.hpp"
+#include "core/paths.hpp"
+#include "kernel/store.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "v86/exporter.hpp"
@@ -27,9 +31,14 @@ std::string human(std::uint64_t b) {
 }
 
 void run(const ExportArgs& a, GlobalOptions& g) {
-  if (!a.kernel.empty())
-    throw Error("export --kernel is not implemented yet: it needs the i686 initramfs builder",
-                "export the tree without --kernel for now and load it with your own v86 page");
+  // Resolve the kernel first: a bad ID fails before any output is written.
+  std::optional<kernel::KernelEntry> kentry;
+  if (!a.kernel.empty()) {
+    kentry = kernel::KernelStore(quickboot_home()).find(a.kernel);
+    if (kentry->arch != "i686")
+      throw Error(fmt::format("kernel {} is {}, but v86 emulates a 32-bit x86 CPU", kentry->id, kentry->arch),
+                  "add an i686 kernel (kernels/debian.sh 686, then quickboot kernel add) and pass its ID");
+  }
   v86::ExportOptions o;
   o.source = a.source;
   o.out = a.out;
@@ -39,8 +48,15 @@ void run(const ExportArgs& a, GlobalOptions& g) {
   o.skip_unreadable = a.skip_unreadable;
   o.backend = a.reader == "io_uring" ? io::Backend::uring : a.reader == "pread" ? io::Backend::pread : io::Backend::automatic;
   v86::Delta d = v86::run_export(o);
+  std::optional<BundleResult> bundle;
+  if (kentry) bundle = write_v86_bundle(a.out, *kentry);
   if (g.json) {
-    print_json(d.to_json());
+    auto j = d.to_json();
+    if (bundle)
+      j["bundle"] = {{"bzimage", bundle->bzimage}, {"initrd", bundle->initrd}, {"index_html", bundle->index_html},
+                     {"initrd_bytes", bundle->initrd_bytes}, {"cmdline", bundle->cmdline},
+                     {"v86_runtime_copied", bundle->runtime_copied}};
+    print_json(j);
     return;
   }
   double total = 0;
@@ -50,6 +66,10 @@ void run(const ExportArgs& a, GlobalOptions& g) {
             d.entries, human(d.total_size), a.out, d.files_hashed, human(d.bytes_hashed), d.blobs_added.size(),
             d.blobs_added.size() == 1 ? "" : "s", d.blobs_removed.size(), d.entries_added.size(),
             d.entries_changed.size(), d.entries_removed.size(), total);
+  if (bundle)
+    log::info("v86 bundle: {} + {} ({} bytes) + {}{}", bundle->bzimage.filename().string(),
+              bundle->initrd.filename().string(), bundle->initrd_bytes, bundle->index_html.filename().string(),
+              bundle->runtime_copied ? " + v86/ (libv86.js, v86.wasm, BIOS)" : "");
 }
 
 } // namespace
@@ -71,7 +91,7 @@ void add_export_command(CLI::App& app, GlobalOptions& g) {
                 "Leave out files and directories that cannot be read, with a warning, instead of failing");
   cmd->add_option("--reader", a->reader, "How files are read: auto, io_uring, pread (QUICKBOOT_NO_IO_URING=1 forces pread)")
       ->check(CLI::IsMember({"auto", "io_uring", "pread"}));
-  cmd->add_option("--kernel", a->kernel, "Also write a bootable v86 bundle with kernel ID (not implemented yet)");
+  cmd->add_option("--kernel", a->kernel, "Also write a bootable v86 bundle: kernel ID (i686) from the store, an initramfs for it and index.html");
   cmd->footer(
       "What you get: DIR/fs.json (version 3, children sorted bytewise, byte-stable for the same tree)\n"
       "and one blob per distinct content, named <first 8 hex of its SHA-256>.bin (.bin.zst with --zstd).\n"
