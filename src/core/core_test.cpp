@@ -1,0 +1,104 @@
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/file_util.hpp"
+#include "core/process.hpp"
+#include "core/sha256.hpp"
+
+using namespace qb;
+namespace fs = std::filesystem;
+
+namespace {
+struct TempDir {
+  fs::path path = make_temp_dir(fs::temp_directory_path(), "qb-core-test");
+  ~TempDir() { remove_all_quiet(path); }
+};
+} // namespace
+
+TEST_CASE("sha256 matches the standard test vectors") {
+  CHECK(to_hex(sha256("")) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(to_hex(sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Sha256 h;
+  h.update("a");
+  h.update("bc");
+  CHECK(to_hex(h.finish()) == to_hex(sha256("abc")));
+  CHECK(to_hex(h.finish()) == to_hex(sha256("")));  // finish() resets
+}
+
+TEST_CASE("AtomicFile replaces the target only on commit") {
+  TempDir t;
+  fs::path target = t.path / "out";
+  write_file_atomic(target, "old");
+  {
+    AtomicFile f(target);
+    f.write("new, never committed");
+  }
+  CHECK(read_file(target) == "old");
+  CHECK(std::distance(fs::directory_iterator(t.path), fs::directory_iterator()) == 1);  // no temp left
+  {
+    AtomicFile f(target, 0600);
+    f.write("new");
+    f.commit();
+  }
+  CHECK(read_file(target) == "new");
+  CHECK((fs::status(target).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+}
+
+TEST_CASE("AtomicFile names the directory it cannot write to") {
+  TempDir t;
+  write_file_atomic(t.path / "file", "x");
+  try {
+    AtomicFile f(t.path / "file" / "below");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find((t.path / "file").string()) != std::string::npos);
+  }
+}
+
+TEST_CASE("run_capture returns status, stdout and stderr apart") {
+  auto r = run_capture({"sh", "-c", "echo out; echo err >&2; exit 3"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.out == "out\n");
+  CHECK(r.err == "err\n");
+}
+
+TEST_CASE("Process reports a missing program as an Error with a hint") {
+  ProcessOptions o;
+  o.argv = {"/nonexistent/program"};
+  try {
+    Process p(o);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("cannot run /nonexistent/program") != std::string::npos);
+  }
+}
+
+TEST_CASE("Process::terminate ends the whole process group") {
+  ProcessOptions o;
+  o.argv = {"sh", "-c", "sleep 60 & echo $!; wait"};
+  o.out = Stdio::pipe;
+  Process p(o);
+  char buf[32] = {};
+  ssize_t n = ::read(p.stdout_fd(), buf, sizeof buf - 1);
+  REQUIRE(n > 0);
+  pid_t grandchild = std::atoi(buf);
+  REQUIRE(grandchild > 0);
+  p.terminate(std::chrono::milliseconds(500));
+  CHECK(p.try_wait().has_value());
+  // The grandchild was in the same group: gone, or a zombie waiting for init to reap it.
+  auto alive = [&] {
+    std::ifstream stat("/proc/" + std::to_string(grandchild) + "/stat");
+    std::string pid, comm, state;
+    if (!(stat >> pid >> comm >> state)) return false;
+    return state != "Z" && state != "X";
+  };
+  for (int i = 0; i < 50 && alive(); ++i) ::usleep(20000);
+  CHECK_FALSE(alive());
+}
