@@ -2,7 +2,8 @@
 # A killed add leaves no entry; the next add sweeps its temp directory.
 source "$(dirname "$0")/../common.inc"
 deb=$(debian_deb amd64)
-qb kernel add "$deb" >/dev/null 2>&1 &
+# The binary itself, not the qb function: kill -9 must hit quickboot, not a subshell.
+"$QUICKBOOT" kernel add "$deb" >/dev/null 2>&1 &
 pid=$!
 sleep 1.5
 kill -9 "$pid" 2>/dev/null || true
