@@ -10,7 +10,7 @@ packages=(
   libssl-dev libkmod-dev nlohmann-json3-dev libtomlplusplus-dev libsquashfs-dev
   qemu-system-x86 busybox-static
   # tests and benches: real packages, ISOs, cpio reference, debootstrap trees, v86 under Node
-  xorriso cpio zstd lz4 debootstrap seabios dpkg-dev file jq time hyperfine time
+  xorriso cpio zstd lz4 debootstrap seabios dpkg-dev file jq hyperfine time
 )
 missing=()
 for p in "${packages[@]}"; do
