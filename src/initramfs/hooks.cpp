@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/file_util.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
 
@@ -100,13 +101,20 @@ InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const 
   InstallRequests req;
   // Runtime hooks are sourced by busybox ash at boot: a syntax error there would only
   // show in the guest. Catch it now, with ash's own parser.
-  for (const auto& h : hooks) {
-    if (!h.runtime) continue;
-    auto r = run_capture({busybox.string(), "sh", "-n", h.runtime->string()});
-    if (r.exit_code != 0)
-      throw Error(fmt::format("runtime hook {} has a shell syntax error: {}", h.runtime->string(),
-                              r.err.empty() ? std::string("(no detail)") : r.err.substr(0, r.err.find('\n'))),
-                  "runtime hooks are sourced by busybox ash; fix the script");
+  // One ash process checks them all (each hook wrapped in a function body, which
+  // changes no syntax); only when that fails is each checked alone, to name it.
+  std::string all;
+  for (const auto& h : hooks)
+    if (h.runtime) all += "qb_check_" + std::to_string(all.size()) + "() {\n" + read_file(*h.runtime) + "\n:\n}\n";
+  if (!all.empty() && run_capture({busybox.string(), "sh", "-n", "-c", all}).exit_code != 0) {
+    for (const auto& h : hooks) {
+      if (!h.runtime) continue;
+      auto r = run_capture({busybox.string(), "sh", "-n", h.runtime->string()});
+      if (r.exit_code != 0)
+        throw Error(fmt::format("runtime hook {} has a shell syntax error: {}", h.runtime->string(),
+                                r.err.empty() ? std::string("(no detail)") : r.err.substr(0, r.err.find('\n'))),
+                    "runtime hooks are sourced by busybox ash; fix the script");
+    }
   }
 
   std::vector<std::string> argv = {"bash", "-c", std::string(kRecorder) + "\n", "quickboot-install"};
