@@ -48,6 +48,10 @@ def full_vs_reference(name, src):
     return out
 
 def one_file_reexport(name, src, out, victim_dir):
+    os.makedirs(victim_dir, exist_ok=True)
+    for i in range(7):
+        with open(os.path.join(victim_dir, "f%d" % i), "wb") as fh: fh.write(b"bench\n")
+    time.sleep(0.05)
     run(qb_export(src, out))  # state in place
     run(qb_export(src, out))
     ts, inner = [], []
@@ -123,9 +127,9 @@ def main():
     large = os.path.join(CACHE, "large")
     print(f"minbase: {count_files(minbase)} files; small100k: {count_files(small)} files", file=sys.stderr)
     out = full_vs_reference("minbase", minbase)
-    one_file_reexport("minbase", minbase, out, os.path.join(minbase, "etc"))
+    one_file_reexport("minbase", minbase, out, os.path.join(minbase, "var/tmp/qb-bench"))
     out = full_vs_reference("100k", small)
-    one_file_reexport("100k", small, out, os.path.join(small, "d050"))
+    one_file_reexport("100k", small, out, os.path.join(small, "qb-bench"))
     memory("100k", small)
     uring_vs_pread("100k", small)
     large_throughput(large)

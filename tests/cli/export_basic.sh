@@ -60,6 +60,6 @@ qb export "$T/src" --out "$T/oute" --exclude etc/passwd --exclude /usr/share
 python3 "$V86/check_fs_json.py" "$T/src" "$T/oute" --skip etc/passwd --skip usr/share
 ! grep -q '"share"' "$T/oute/fs.json" || fail "excluded directory exported"
 
-# --kernel is not there yet: a clear error.
-expect_fail 1 "export --kernel is not implemented yet" -- qb export "$T/src" --out "$T/outk" --kernel x
+# --kernel names a kernel from the store: an unknown one is a clear error.
+expect_fail 1 "no kernel 'x'" -- qb export "$T/src" --out "$T/outk" --kernel x
 echo "export_basic: ok"
