@@ -115,7 +115,18 @@ struct Renderer {
     total += e.size;
     out.push_back('[');
     append_json_string(out, e.name());
-    fmt::format_to(std::back_inserter(out), ",{},{},{},{},{}", e.size, seconds(e.mtime_ns), e.mode, e.uid, e.gid);
+    // fmt::format_int: fmt::format_to through a back_inserter was a third of a
+    // one-file re-export of a 6,700-entry tree (callgrind).
+    auto num = [&](auto v) {
+      fmt::format_int f(v);
+      out.push_back(',');
+      out.append(f.data(), f.size());
+    };
+    num(e.size);
+    num(seconds(e.mtime_ns));
+    num(e.mode);
+    num(e.uid);
+    num(e.gid);
     if (e.is_dir()) {
       out.push_back(',');
       list(e.children);
