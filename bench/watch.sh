@@ -18,7 +18,8 @@ bench_kernel
 
 echo "1. rootfs write -> fs.json ($C/minbase)"
 python3 "$ROOT/bench/lib/watch_bench.py" export "$QB" "$C/minbase" "$W/out" "${EXPORT_RUNS:-20}" | tee "$W/e.txt"
-full=$(median 3 "$QB" export "$C/minbase" --out "$W/full-$RANDOM")
+full_export() { rm -rf "$W/full" && "$QB" export "$C/minbase" --out "$W/full"; }
+full=$(median 3 full_export)
 e_med=$(awk '/^median/ {print $2}' "$W/e.txt")
 
 echo "2. hook write -> guest at userspace (TCG)"
