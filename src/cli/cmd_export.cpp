@@ -35,9 +35,7 @@ void run(const ExportArgs& a, GlobalOptions& g) {
   std::optional<kernel::KernelEntry> kentry;
   if (!a.kernel.empty()) {
     kentry = kernel::KernelStore(quickboot_home()).find(a.kernel);
-    if (kentry->arch != "i686")
-      throw Error(fmt::format("kernel {} is {}, but v86 emulates a 32-bit x86 CPU", kentry->id, kentry->arch),
-                  "add an i686 kernel (kernels/debian.sh 686, then quickboot kernel add) and pass its ID");
+    require_v86_kernel(*kentry);
   }
   v86::ExportOptions o;
   o.source = a.source;

@@ -57,10 +57,14 @@ const emulator = new V86({{
 
 } // namespace
 
-BundleResult write_v86_bundle(const fs::path& out, const kernel::KernelEntry& k) {
+void require_v86_kernel(const kernel::KernelEntry& k) {
   if (k.arch != "i686")
     throw Error(fmt::format("kernel {} is {}, but v86 emulates a 32-bit x86 CPU", k.id, k.arch),
                 "add an i686 kernel (kernels/debian.sh 686, then quickboot kernel add) and pass its ID");
+}
+
+BundleResult write_v86_bundle(const fs::path& out, const kernel::KernelEntry& k) {
+  require_v86_kernel(k);
   BundleResult r;
   // The initramfs: quickboot's runtime with 9p_root over host9p, which is the tag v86
   // gives its 9p device; keyboard drivers for browser input where they are modules.

@@ -16,6 +16,9 @@ struct BundleResult {
   std::string cmdline;
 };
 
+// Throws Error naming the kernel when it is not i686: v86 emulates a 32-bit x86.
+void require_v86_kernel(const kernel::KernelEntry& k);
+
 // Throws Error for a kernel that is not i686 (v86 emulates a 32-bit x86).
 BundleResult write_v86_bundle(const std::filesystem::path& out, const kernel::KernelEntry& k);
 
