@@ -20,7 +20,7 @@ struct ExportArgs {
   std::string source, out, kernel, reader = "auto";
   int zstd = 0;
   std::vector<std::string> excludes;
-  bool prune = false, skip_unreadable = false;
+  bool prune = false, skip_unreadable = false, sync = false;
 };
 
 std::string human(std::uint64_t b) {
@@ -44,6 +44,7 @@ void run(const ExportArgs& a, GlobalOptions& g) {
   o.excludes = a.excludes;
   o.prune = a.prune;
   o.skip_unreadable = a.skip_unreadable;
+  o.durable = a.sync;
   o.backend = a.reader == "io_uring" ? io::Backend::uring : a.reader == "pread" ? io::Backend::pread : io::Backend::automatic;
   v86::Delta d = v86::run_export(o);
   std::optional<BundleResult> bundle;
@@ -87,6 +88,9 @@ void add_export_command(CLI::App& app, GlobalOptions& g) {
   cmd->add_flag("--prune", a->prune, "Delete blobs that nothing refers to any more, after the new fs.json is in place");
   cmd->add_flag("--skip-unreadable", a->skip_unreadable,
                 "Leave out files and directories that cannot be read, with a warning, instead of failing");
+  cmd->add_flag("--sync", a->sync,
+                "Make the export durable against power failures: flush the new blobs to disk before fs.json\n"
+                "is replaced, and fsync fs.json and the state (slower; off by default, like git)");
   cmd->add_option("--reader", a->reader, "How files are read: auto, io_uring, pread (QUICKBOOT_NO_IO_URING=1 forces pread)")
       ->check(CLI::IsMember({"auto", "io_uring", "pread"}));
   cmd->add_option("--kernel", a->kernel, "Also write a bootable v86 bundle: kernel ID (i686) from the store, an initramfs for it and index.html");
@@ -97,6 +101,8 @@ void add_export_command(CLI::App& app, GlobalOptions& g) {
       "Incremental: quickboot keeps DIR/.quickboot/state and on the next run reads and hashes only\n"
       "files whose device, inode, size, mtime or ctime changed. New blobs are written first, then\n"
       "fs.json is replaced atomically, so fs.json never names a missing blob even if the run is killed.\n"
+      "Nothing is fsync'd unless --sync: after a power failure (not a killed run) without --sync,\n"
+      "delete DIR/.quickboot/state and export again; the blobs are then verified by content.\n"
       "--json prints what changed (blobs added and removed): upload just those to your web host.\n\n"
       "Special cases (docs/export.md): hard links and equal files share one blob; fifos, devices and\n"
       "sockets are listed but v86 drops them; symlinks are never followed; names that are not UTF-8\n"

@@ -32,7 +32,7 @@ TEST_CASE("zstd blobs: one frame, content size recorded, window <= 2^27") {
 
 TEST_CASE("blob store: equal contents share a blob, collisions get the long name") {
   auto dir = make_temp_dir(std::filesystem::temp_directory_path(), "qb-blob-test");
-  BlobStore s(dir, 0, {}, std::unordered_set<std::string>{});
+  BlobStore s(dir, 0, std::vector<BlobRecord>{}, std::unordered_set<std::string>{});
   std::string a = "aaa", b = "bbb";
   Digest da = sha256(a);
   CHECK(s.put(da, bytes(a), nullptr) == to_hex(da).substr(0, 8) + ".bin");
@@ -51,7 +51,7 @@ TEST_CASE("blob store: equal contents share a blob, collisions get the long name
   // A blob on disk the store has no record of is verified before it is reused.
   write_file_atomic(dir / (to_hex(sha256("ccc")).substr(0, 8) + ".bin"), "not ccc");
   std::unordered_set<std::string> disk = {to_hex(sha256("ccc")).substr(0, 8) + ".bin"};
-  BlobStore s2(dir, 0, {}, disk);
+  BlobStore s2(dir, 0, std::vector<BlobRecord>{}, disk);
   std::string n2 = s2.put(sha256("ccc"), bytes("ccc"), nullptr);
   CHECK(n2 == to_hex(sha256("ccc")) + ".bin");
   CHECK(blob_file_digest(dir / n2) == sha256("ccc"));

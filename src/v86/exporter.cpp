@@ -94,6 +94,40 @@ void clean_private_dir(const fs::path& qdir) {
   }
 }
 
+// True when file `name` in `dir_fd` holds exactly `data`.
+bool file_equals(int dir_fd, const char* name, std::string_view data) {
+  Fd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
+  if (!fd) return false;
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0 || std::uint64_t(st.st_size) != data.size()) return false;
+  std::vector<char> buf(std::min<std::size_t>(data.size(), 1 << 20) + 1);
+  std::size_t at = 0;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) return at == data.size();
+    if (at + std::size_t(n) > data.size() || std::memcmp(buf.data(), data.data() + at, std::size_t(n)) != 0) return false;
+    at += std::size_t(n);
+  }
+}
+
+// Calls f(i) for every live entry, parents before children, children in their order.
+template <class F> void for_each_preorder(const Tree& t, F&& f) {
+  std::vector<std::pair<const std::vector<std::uint32_t>*, std::size_t>> stack;
+  stack.emplace_back(&t.root, 0);
+  while (!stack.empty()) {
+    auto& [kids, pos] = stack.back();
+    if (pos == kids->size()) {
+      stack.pop_back();
+      continue;
+    }
+    std::uint32_t i = (*kids)[pos++];
+    f(i);
+    if (!t.entries[i].children.empty()) stack.emplace_back(&t.entries[i].children, 0);
+  }
+}
+
 void drop_entry(Tree& t, std::uint32_t i) {
   auto& e = t.entries[i];
   auto& sib = e.parent < 0 ? t.root : t.entries[static_cast<std::size_t>(e.parent)].children;
@@ -152,7 +186,8 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
     on_disk.emplace();
     scan_out_dir(out, *on_disk);
   }
-  store_ptr = std::make_unique<BlobStore>(out, o.zstd_level, old ? old->blobs : std::map<std::string, Digest>{}, on_disk);
+  store_ptr = std::make_unique<BlobStore>(out, o.zstd_level, old ? old->blobs : std::vector<BlobRecord>{},
+                                         std::move(on_disk));
   BlobStore& store = *store_ptr;
   std::unique_ptr<Compressor> zc;
   if (o.zstd_level) zc = std::make_unique<Compressor>(o.zstd_level);
@@ -173,24 +208,35 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   std::vector<std::string> unreadable_dirs;
   Tree tree;
   HashReport rep;
+  // For each entry, the index of its record in the old state (-1: none). The state is
+  // kept in the order of a depth-first walk over sorted children, so one merge pass
+  // over both finds every record without a lookup structure.
+  std::vector<std::int32_t> old_rec;
   if (is_dir) {
     tree = walk_directory(source, so, unreadable_dirs);
     timer.lap("walk");
+    sort_children(tree);
     std::vector<std::uint32_t> todo;
-    for (std::uint32_t i = 0; i < tree.entries.size(); ++i) {
+    old_rec.assign(tree.entries.size(), -1);
+    std::size_t cur = 0;
+    for_each_preorder(tree, [&](std::uint32_t i) {
       Entry& e = tree.entries[i];
-      if (!e.is_reg()) continue;
       if (old) {
-        auto it = old->entries.find(e.path);
-        if (it != old->entries.end() && unchanged(it->second, e, old->written_ns) &&
-            store.has(*it->second.digest)) {
-          e.digest = *it->second.digest;
+        while (cur < old->entries.size() && path_less(old->path(old->entries[cur]), e.path)) ++cur;
+        if (cur < old->entries.size() && old->path(old->entries[cur]) == e.path) old_rec[i] = static_cast<std::int32_t>(cur++);
+      }
+      if (!e.is_reg()) return;
+      if (old_rec[i] >= 0) {
+        const StatRecord& r = old->entries[static_cast<std::size_t>(old_rec[i])];
+        if (unchanged(r, e, old->written_ns) && store.has(r.digest)) {
+          e.digest = r.digest;
           e.hashed = true;
-          continue;
+          return;
         }
       }
       todo.push_back(i);
-    }
+    });
+    timer.lap("compare");
     Fd root(::open(source.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw Error::from_errno("cannot open", source);
     HashOptions ho;
@@ -201,6 +247,7 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
     timer.lap("hash");
   } else {
     tree = read_tar(source, so, store, zc.get());
+    sort_children(tree);
     delta.backend = "libarchive";
     for (auto& e : tree.entries)
       if (e.is_reg()) { ++rep.files; rep.bytes += e.size; }
@@ -236,16 +283,18 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   static const Digest empty = sha256("");
   store.put(empty, {}, zc.get());
 
-  sort_children(tree);
-  std::string json = render_fs_json(tree, [&](const Entry& e) { return store.name_of(e.digest); });
+  std::string json = render_fs_json(tree, [&](const Entry& e, std::string& buf) { store.append_name(e.digest, buf); });
   timer.lap("render");
 
-  // Every blob fs.json names must be on disk before fs.json is. Few new blobs: fsync
-  // each (syncfs would also flush everything else on the filesystem, tens of ms on a
-  // busy machine); many: one syncfs is cheaper than thousands of fsyncs.
-  {
-    Fd dfd(::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dfd) throw Error::from_errno("cannot open", out);
+  // Every blob fs.json names must be in place before fs.json is: each was linked or
+  // renamed into DIR before this point, so a killed run never publishes a missing
+  // blob. Surviving a power failure as well takes --sync (git's default is the same:
+  // no fsync of objects): then the new blobs reach the disk before fs.json is
+  // replaced (one syncfs for many blobs, an fsync each for a few), and fs.json and
+  // the state are fsync'd.
+  Fd dfd(::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dfd) throw Error::from_errno("cannot open", out);
+  if (o.durable) {
     auto added = store.added();
     if (added.size() > 64) {
       if (::syncfs(dfd.get()) != 0) throw Error::from_errno("cannot sync", out);
@@ -258,97 +307,110 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
     }
   }
   crash_point();
-  std::string old_json;
-  try {
-    if (fs::exists(out / "fs.json")) old_json = read_file(out / "fs.json");
-  } catch (const Error&) {
-  }
-  delta.fs_json_changed = old_json != json;
+  delta.fs_json_changed = !file_equals(dfd.get(), "fs.json", json);
   store.published = true;
   if (delta.fs_json_changed) {
     AtomicFile f(out / "fs.json");
     f.write(json);
-    f.commit(true);
-    Fd dfd(::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dfd) ::fsync(dfd.get());
+    f.commit(o.durable);
+    if (o.durable) ::fsync(dfd.get());
   }
   crash_point();
   timer.lap("publish");
 
-  // Which blobs are referenced now, and the delta by path.
-  std::unordered_set<std::string> referenced;
+  // The new state, in the same depth-first order as the merge above, and the delta.
   State st;
   st.source = source.string();
   st.zstd_level = o.zstd_level;
-  for (auto& e : tree.entries) {
-    if (e.is_reg() && e.hashed) referenced.insert(store.name_of(e.digest));
-  }
-  referenced.insert(store.name_of(empty));
-  std::unordered_set<std::string> live;
-  std::function<void(const std::vector<std::uint32_t>&)> mark = [&](const std::vector<std::uint32_t>& kids) {
-    for (auto k : kids) {
-      live.insert(tree.entries[k].path);
-      mark(tree.entries[k].children);
-    }
-  };
-  mark(tree.root);
-  for (auto& e : tree.entries) {
-    if (!live.count(e.path)) continue;
+  st.entries.reserve(tree.entries.size());
+  st.paths.reserve(old ? old->paths.size() + 4096 : tree.entries.size() * 24);
+  // Blobs this run added that a live entry names (a file that changed while being
+  // read may have left one behind that nothing names).
+  std::unordered_map<Digest, bool, DigestHash> fresh;
+  std::vector<Digest> added_digests = store.added_digests();
+  for (auto& d : added_digests) fresh.emplace(d, false);
+  std::vector<char> seen_old(old ? old->entries.size() : 0, 0);
+  for_each_preorder(tree, [&](std::uint32_t i) {
+    Entry& e = tree.entries[i];
     ++delta.entries;
     delta.total_size += e.size;
     StatRecord r = record_of(e);
-    if (!e.cacheable || !is_dir) r.digest.reset();
-    if (old) {
-      auto it = old->entries.find(e.path);
-      if (it == old->entries.end()) delta.entries_added.push_back(e.path);
-      else if (it->second.mode != e.mode || it->second.size != e.size || it->second.mtime_ns != e.mtime_ns ||
-               it->second.ctime_ns != e.ctime_ns || it->second.ino != e.ino ||
-               (e.is_reg() && it->second.digest && *it->second.digest != e.digest))
-        delta.entries_changed.push_back(e.path);
-    } else {
-      delta.entries_added.push_back(e.path);
+    if (!e.cacheable) {
+      r.has_digest = 0;
+      r.digest = Digest{};
     }
-    if (e.is_reg() && e.hashed && !r.digest && is_dir) r.digest.reset();
-    if (e.is_reg() && e.hashed && e.cacheable && !is_dir) r.digest = e.digest;
-    st.entries.emplace(e.path, r);
-  }
+    if (e.is_reg() && e.hashed && !fresh.empty())
+      if (auto it = fresh.find(e.digest); it != fresh.end()) it->second = true;
+    std::int32_t k = i < old_rec.size() ? old_rec[i] : -1;
+    if (old && !is_dir) {
+      // tar: no merge above; look the path up
+      if (const StatRecord* p = old->find(e.path)) k = static_cast<std::int32_t>(p - old->entries.data());
+    }
+    if (k < 0) {
+      delta.entries_added.push_back(e.path);
+    } else {
+      seen_old[static_cast<std::size_t>(k)] = 1;
+      const StatRecord& pr = old->entries[static_cast<std::size_t>(k)];
+      if (pr.mode != e.mode || pr.size != e.size || pr.mtime_ns != e.mtime_ns || pr.ctime_ns != e.ctime_ns ||
+          pr.ino != e.ino || (e.is_reg() && pr.has_digest && pr.digest != e.digest))
+        delta.entries_changed.push_back(e.path);
+    }
+    st.add(e.path, r);
+  });
   if (old)
-    for (auto& [p, r] : old->entries)
-      if (!st.entries.count(p)) delta.entries_removed.push_back(p);
+    for (std::size_t k = 0; k < old->entries.size(); ++k)
+      if (!seen_old[k]) delta.entries_removed.push_back(std::string(old->path(old->entries[k])));
   std::sort(delta.entries_added.begin(), delta.entries_added.end());
   std::sort(delta.entries_changed.begin(), delta.entries_changed.end());
   std::sort(delta.entries_removed.begin(), delta.entries_removed.end());
-  for (auto& n : store.added())
-    if (referenced.count(n)) delta.blobs_added.push_back(n);
+  fresh[empty] = true;  // always referenced
+  for (auto& d : added_digests)
+    if (fresh[d]) delta.blobs_added.push_back(store.name_of(d));
   std::sort(delta.blobs_added.begin(), delta.blobs_added.end());
   delta.collisions = store.collisions();
 
-  st.blobs = store.known();
+  st.blobs = store.records();
   st.dir_mtime_ns = mtime_ns(out);
-  save_state(state_file, st);
+  // Rewritten only when something changed, or when files were read (racily clean
+  // entries re-read: the state's new mtime makes them trusted next time).
+  bool state_changed = !old || delta.files_hashed > 0 || !st.same_content(*old);
+  if (state_changed) save_state(state_file, st, o.durable);
   crash_point();
   timer.lap("state");
 
   if (o.prune) {
+    std::unordered_set<std::string> referenced;
+    std::string n;
+    for (auto& e : tree.entries)
+      if (e.is_reg() && e.hashed) {
+        n.clear();
+        store.append_name(e.digest, n);
+        referenced.insert(n);
+      }
+    referenced.insert(store.name_of(empty));
     std::unordered_set<std::string> present;
     scan_out_dir(out, present);
-    for (auto& n : present) {
-      if (referenced.count(n)) continue;
-      if (::unlink((out / n).c_str()) != 0 && errno != ENOENT) throw Error::from_errno("cannot remove", out / n);
-      store.forget(n);
-      delta.blobs_removed.push_back(n);
+    for (auto& p : present) {
+      if (referenced.count(p)) continue;
+      if (::unlinkat(dfd.get(), p.c_str(), 0) != 0 && errno != ENOENT) throw Error::from_errno("cannot remove", out / p);
+      store.forget(p);
+      delta.blobs_removed.push_back(p);
       crash_point();
     }
     std::sort(delta.blobs_removed.begin(), delta.blobs_removed.end());
     if (!delta.blobs_removed.empty()) {
-      st.blobs = store.known();
+      st.blobs = store.records();
       st.dir_mtime_ns = mtime_ns(out);
-      save_state(state_file, st);
+      save_state(state_file, st, o.durable);
     }
     timer.lap("prune");
   }
   // The delta of the last run, for a sync to a web host.
-  write_file_atomic(out / ".quickboot" / "last-delta.json", delta.to_json().dump(1) + "\n");
+  {
+    AtomicFile f(out / ".quickboot" / "last-delta.json");
+    f.write(delta.to_json().dump(1) + "\n");
+    f.commit(o.durable);
+  }
   return delta;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // `quickboot export`: turns a directory or tar archive into v86's fs.json plus blobs,
 // incrementally. Order of effects, so an interrupted run never publishes a broken set:
-// new blobs (each atomic) -> syncfs -> fs.json (atomic, durable) -> state -> prune.
+// new blobs (each linked in whole) -> [--sync: syncfs] -> fs.json (atomic) -> state -> prune.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -20,6 +20,9 @@ struct ExportOptions {
   std::vector<std::string> excludes;  // relative to the source
   bool prune = false;
   bool skip_unreadable = false;
+  // fsync/syncfs so that the export survives a power failure (off by default, like
+  // git's objects; a killed process never leaves a broken set either way).
+  bool durable = false;
   io::Backend backend = io::Backend::automatic;
   unsigned threads = 0;
 };

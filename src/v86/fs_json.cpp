@@ -60,6 +60,18 @@ static std::uint32_t decode(const unsigned char*& p) {
 }
 
 void append_json_string(std::string& out, std::string_view s) {
+  // Most names need no escaping: one append.
+  bool plain = true;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') { plain = false; break; }
+  }
+  if (plain) {
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+    return;
+  }
   out.push_back('"');
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
@@ -96,7 +108,7 @@ namespace {
 
 struct Renderer {
   const Tree& tree;
-  const std::function<std::string(const Entry&)>& blob_name;
+  const std::function<void(const Entry&, std::string&)>& blob_name;
   std::string out;
   std::uint64_t total = 0;
 
@@ -134,8 +146,10 @@ struct Renderer {
       out.push_back(',');
       append_json_string(out, e.target);
     } else if (e.is_reg()) {
-      out.push_back(',');
-      append_json_string(out, blob_name(e));
+      // Blob names are [0-9a-f.binzst]: no escaping.
+      out += ",\"";
+      blob_name(e, out);
+      out.push_back('"');
     }
     out.push_back(']');
   }
@@ -144,6 +158,10 @@ struct Renderer {
 } // namespace
 
 std::string render_fs_json(const Tree& tree, const std::function<std::string(const Entry&)>& blob_name) {
+  return render_fs_json(tree, [&](const Entry& e, std::string& out) { out += blob_name(e); });
+}
+
+std::string render_fs_json(const Tree& tree, const std::function<void(const Entry&, std::string&)>& blob_name) {
   Renderer r{tree, blob_name, {}, 0};
   r.out.reserve(tree.entries.size() * 48 + 64);
   r.out += "{\"fsroot\":";

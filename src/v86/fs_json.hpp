@@ -21,5 +21,7 @@ void sort_children(Tree& tree);
 
 // The fs.json text; `blob_name` maps a hashed regular file to its blob file name.
 std::string render_fs_json(const Tree& tree, const std::function<std::string(const Entry&)>& blob_name);
+// The same; `append_blob_name` appends the name to the output directly.
+std::string render_fs_json(const Tree& tree, const std::function<void(const Entry&, std::string&)>& append_blob_name);
 
 } // namespace qb::v86

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "core/log.hpp"
 #include "v86/blob_store.hpp"
 
@@ -22,6 +24,18 @@ namespace qb::v86 {
 namespace {
 
 constexpr std::size_t batch_size = 128;
+constexpr std::size_t big_chunk = 1 << 20;     // read size for large files
+constexpr std::size_t hole_piece = 64 * 1024;  // zero pieces of this size become holes
+
+bool all_zero(std::span<const std::byte> d) {
+  // Data that is not zero usually shows it in its first bytes: check those first.
+  static const std::byte zeros[hole_piece] = {};
+  std::size_t head = std::min<std::size_t>(d.size(), 64);
+  if (std::memcmp(d.data(), zeros, head) != 0) return false;
+  for (std::size_t p = head; p < d.size(); p += hole_piece)
+    if (std::memcmp(d.data() + p, zeros, std::min(hole_piece, d.size() - p)) != 0) return false;
+  return true;
+}
 
 // The outcome of reading one file.
 struct Outcome {
@@ -47,16 +61,21 @@ struct Pass {
 
   void worker() {
     try {
+      std::unique_ptr<Compressor> zc;
+      if (store.zstd_level()) zc = std::make_unique<Compressor>(store.zstd_level());
+      // Large files first (longest first, so the cores finish together), one at a time
+      // per thread: memory stays at one chunk and one zstd context per thread.
+      if (!large.empty()) {
+        std::vector<std::byte> buf(big_chunk);
+        for (std::size_t i; !stop && (i = next_large++) < large.size();) do_large(zc.get(), buf, i);
+      }
+      if (small.empty() || stop) return;
       io::ReaderOptions ro;
       ro.backend = opts.backend;
       ro.root_fd = root_fd;
       ro.chunk_size = opts.large;
       io::BatchReader reader(ro);
-      std::unique_ptr<Compressor> zc;
-      if (store.zstd_level()) zc = std::make_unique<Compressor>(store.zstd_level());
-      // Large files first (longest first, so the cores finish together), one at a time
-      // per thread: memory stays at one chunk and one zstd context per thread.
-      for (std::size_t i; !stop && (i = next_large++) < large.size();) do_large(reader, zc.get(), i);
+      Sha256 h;  // one context per thread, reset by finish()
       std::vector<io::FileRequest> req;
       req.reserve(batch_size);
       for (std::size_t b; !stop && (b = next_small.fetch_add(batch_size)) < small.size();) {
@@ -71,7 +90,8 @@ struct Pass {
           if (c.error) { o.error = c.error; return; }
           if (!c.last || o.grew) { o.grew = true; return; }
           o.bytes = c.data.size();
-          o.digest = sha256({reinterpret_cast<const char*>(c.data.data()), c.data.size()});
+          h.update(c.data.data(), c.data.size());
+          o.digest = h.finish();
           store.put(o.digest, c.data, zc.get());
           o.done = true;
         });
@@ -84,38 +104,59 @@ struct Pass {
     }
   }
 
-  // Streams one large file into a staged blob while hashing it, then adopts it.
-  void do_large(io::BatchReader& reader, Compressor* zc, std::size_t i) {
+  // Streams one large file into a blob file while hashing it, then adopts it. Plain
+  // preads of `big_chunk` bytes into one buffer per thread: for a large file one
+  // system call per MiB costs nothing next to SHA-256, and the blob is written from
+  // the same buffer, so the content crosses user space once. Memory: one buffer and
+  // one zstd context per thread.
+  void do_large(Compressor* zc, std::vector<std::byte>& buf, std::size_t i) {
     Entry& e = tree.entries[large[i]];
     Outcome& o = large_out[i];
-    auto staged = store.dir() / ".quickboot" / fmt::format("staging-{}", i);
-    AtomicFile f(staged);
+    Fd in(::openat(root_fd, e.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+    if (!in) {
+      o.error = errno;
+      files_done += 1;
+      return;
+    }
+    ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    BlobFile f(store.dir_fd());
     if (zc) zc->begin(e.size);
     Sha256 h;
     bool sparse_tail = false;
-    io::FileRequest req{e.path.c_str(), e.size};
-    reader.read({&req, 1}, [&](const io::Chunk& c) {
-      if (c.error) { o.error = c.error; return; }
-      h.update(c.data.data(), c.data.size());
-      o.bytes += c.data.size();
-      if (zc) {
-        zc->feed(c.data, f, c.last);
-      } else if (std::all_of(c.data.begin(), c.data.end(), [](std::byte x) { return x == std::byte{0}; })) {
-        // Keep sparse files sparse: skip zero chunks and leave holes.
-        if (::lseek(f.fd(), static_cast<off_t>(c.data.size()), SEEK_CUR) < 0) throw Error::from_errno("cannot seek", staged);
-        sparse_tail = true;
-      } else {
-        f.write(c.data.data(), c.data.size());
-        sparse_tail = false;
+    for (;;) {
+      ssize_t n = ::pread(in.get(), buf.data(), buf.size(), static_cast<off_t>(o.bytes));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        o.error = errno;
+        break;
       }
-    });
+      std::span<const std::byte> data(buf.data(), static_cast<std::size_t>(n));
+      h.update(data.data(), data.size());
+      o.bytes += data.size();
+      bool last = n == 0;
+      if (zc) {
+        zc->feed(data, f, last);
+      } else {
+        // Keep sparse files sparse: skip zero pieces and leave holes.
+        for (std::size_t p = 0; p < data.size(); p += hole_piece) {
+          auto piece = data.subspan(p, std::min(hole_piece, data.size() - p));
+          if (all_zero(piece)) {
+            if (::lseek(f.fd(), static_cast<off_t>(piece.size()), SEEK_CUR) < 0) throw Error::from_errno("cannot seek in a blob", e.path);
+            sparse_tail = true;
+          } else {
+            f.write(piece.data(), piece.size());
+            sparse_tail = false;
+          }
+        }
+      }
+      if (last) break;
+    }
     files_done += 1;
     if (o.error) return;
     if (sparse_tail && ::ftruncate(f.fd(), static_cast<off_t>(o.bytes)) != 0)
-      throw Error::from_errno("cannot truncate", staged);
-    f.commit(false);
+      throw Error::from_errno("cannot truncate a blob", e.path);
     o.digest = h.finish();
-    store.adopt(o.digest, staged);
+    store.adopt(o.digest, f);
     o.done = true;
   }
 };

@@ -1,162 +1,215 @@
 #include "v86/state.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
-#include <charconv>
-
-#include <fmt/format.h>
+#include <algorithm>
+#include <cstring>
+#include <numeric>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "core/file_util.hpp"
+#include "core/fd.hpp"
 #include "core/log.hpp"
 
 namespace qb::v86 {
 
-// Format, one record per line (paths are length-prefixed, so any byte may occur):
-//   quickboot-v86-state 1
-//   source <len>:<path>
-//   zstd <level>
-//   dirmtime <ns>
-//   B <hex64> <name>
-//   E <dev> <ino> <size> <mtime_ns> <ctime_ns> <mode> <hex64|-> <len>:<path>
-static constexpr std::string_view magic = "quickboot-v86-state 1\n";
-
-StatRecord record_of(const Entry& e) {
-  StatRecord r{e.dev, e.ino, e.size, e.mtime_ns, e.ctime_ns, e.mode, std::nullopt};
-  if (e.hashed) r.digest = e.digest;
-  return r;
-}
-
-bool unchanged(const StatRecord& o, const Entry& c, std::int64_t written_ns) {
-  return o.digest && o.dev == c.dev && o.ino == c.ino && o.size == c.size && o.mtime_ns == c.mtime_ns &&
-         o.ctime_ns == c.ctime_ns && o.mode == c.mode && o.mtime_ns < written_ns && o.ctime_ns < written_ns;
-}
-
+// Layout (native byte order; the magic holds a byte-order mark):
+//   Header
+//   StatRecord[entries]            sorted by path
+//   BlobRecord[blobs]              sorted by digest, flags
+//   char source[source_len]
+//   char paths[paths_size]
+// `checksum` covers everything after the header.
 namespace {
 
-struct Parser {
-  std::string_view s;
-  std::size_t p = 0;
-  bool ok = true;
+constexpr char magic[8] = {'q', 'b', 'v', '8', '6', 's', 't', '\x01'};
+constexpr std::uint32_t version = 2;
+constexpr std::uint32_t byte_order = 0x01020304;
 
-  std::string_view word() {
-    auto e = s.find_first_of(" \n", p);
-    if (e == std::string_view::npos) { ok = false; return {}; }
-    auto w = s.substr(p, e - p);
-    p = e + (s[e] == ' ' ? 1 : 0);
-    return w;
-  }
-  template <class T> T num() {
-    auto w = word();
-    T v{};
-    if (std::from_chars(w.data(), w.data() + w.size(), v).ec != std::errc()) ok = false;
-    return v;
-  }
-  std::string_view sized() {
-    auto len = num_until<std::size_t>(':');
-    if (!ok || p + len > s.size()) { ok = false; return {}; }
-    auto v = s.substr(p, len);
-    p += len;
-    return v;
-  }
-  template <class T> T num_until(char sep) {
-    auto e = s.find(sep, p);
-    if (e == std::string_view::npos) { ok = false; return {}; }
-    T v{};
-    if (std::from_chars(s.data() + p, s.data() + e, v).ec != std::errc()) ok = false;
-    p = e + 1;
-    return v;
-  }
-  void eol() {
-    if (p < s.size() && s[p] == '\n') ++p;
-    else ok = false;
-  }
+struct Header {
+  char magic[8];
+  std::uint32_t version, byte_order;
+  std::uint64_t entries, blobs, source_len, paths_size;
+  std::int64_t dir_mtime_ns;
+  std::int32_t zstd_level;
+  std::uint32_t record_size;
+  std::uint64_t checksum;
 };
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
+static_assert(sizeof(StatRecord) == 88);
+static_assert(sizeof(BlobRecord) == 40);
+
+// 64-bit multiply-xor over words: a few GB/s, enough to catch a torn or damaged file.
+std::uint64_t checksum(const char* p, std::size_t n) {
+  std::uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  std::uint64_t w = 0;
+  std::memcpy(&w, p + i, n - i);
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 29);
 }
 
-// By hand: std::from_chars per byte was an eighth of a one-file re-export (callgrind).
-bool parse_hex(std::string_view h, Digest& d) {
-  if (h.size() != 64) return false;
-  for (std::size_t i = 0; i < 32; ++i) {
-    int hi = hex_value(h[2 * i]), lo = hex_value(h[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    d[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+std::uint64_t state_checksum(const State& s) {
+  std::uint64_t c = 0x243f6a8885a308d3ull;
+  c ^= checksum(reinterpret_cast<const char*>(s.entries.data()), s.entries.size() * sizeof(StatRecord));
+  c = c * 31 + checksum(reinterpret_cast<const char*>(s.blobs.data()), s.blobs.size() * sizeof(BlobRecord));
+  c = c * 31 + checksum(s.source.data(), s.source.size());
+  c = c * 31 + checksum(s.paths.data(), s.paths.size());
+  return c;
+}
+
+bool read_all(int fd, char* p, std::size_t n) {
+  while (n > 0) {
+    ssize_t r = ::read(fd, p, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<std::size_t>(r);
   }
   return true;
 }
 
 } // namespace
 
-std::optional<State> load_state(const std::filesystem::path& file) {
-  struct stat st{};
-  if (::stat(file.c_str(), &st) != 0) return std::nullopt;
-  std::string text;
-  try {
-    text = read_file(file);
-  } catch (const Error& e) {
-    log::warn("{}; exporting everything again", e.what());
-    return std::nullopt;
+StatRecord record_of(const Entry& e) {
+  StatRecord r;
+  r.dev = e.dev;
+  r.ino = e.ino;
+  r.size = e.size;
+  r.mtime_ns = e.mtime_ns;
+  r.ctime_ns = e.ctime_ns;
+  r.mode = e.mode;
+  if (e.hashed) {
+    r.has_digest = 1;
+    r.digest = e.digest;
   }
-  if (!text.starts_with(magic)) return std::nullopt;
+  return r;
+}
+
+bool unchanged(const StatRecord& o, const Entry& c, std::int64_t written_ns) {
+  return o.has_digest && o.dev == c.dev && o.ino == c.ino && o.size == c.size && o.mtime_ns == c.mtime_ns &&
+         o.ctime_ns == c.ctime_ns && o.mode == c.mode && o.mtime_ns < written_ns && o.ctime_ns < written_ns;
+}
+
+const StatRecord* State::find(std::string_view p) const {
+  auto it = std::lower_bound(entries.begin(), entries.end(), p,
+                             [&](const StatRecord& r, std::string_view k) { return path_less(path(r), k); });
+  if (it == entries.end() || path(*it) != p) return nullptr;
+  return &*it;
+}
+
+void State::add(std::string_view p, StatRecord r) {
+  r.path_off = static_cast<std::uint32_t>(paths.size());
+  r.path_len = static_cast<std::uint32_t>(p.size());
+  paths.append(p);
+  entries.push_back(r);
+}
+
+void State::sort_entries() {
+  std::sort(entries.begin(), entries.end(), [&](const StatRecord& a, const StatRecord& b) { return path_less(path(a), path(b)); });
+  // Lay the path bytes out in the same order, so equal states are equal byte for byte.
+  std::string np;
+  np.reserve(paths.size());
+  for (auto& r : entries) {
+    std::uint32_t off = static_cast<std::uint32_t>(np.size());
+    np.append(path(r));
+    r.path_off = off;
+  }
+  paths = std::move(np);
+}
+
+bool State::same_content(const State& o) const {
+  return source == o.source && zstd_level == o.zstd_level && dir_mtime_ns == o.dir_mtime_ns &&
+         paths == o.paths && entries.size() == o.entries.size() && blobs.size() == o.blobs.size() &&
+         std::memcmp(entries.data(), o.entries.data(), entries.size() * sizeof(StatRecord)) == 0 &&
+         std::memcmp(blobs.data(), o.blobs.data(), blobs.size() * sizeof(BlobRecord)) == 0;
+}
+
+std::optional<State> load_state(const std::filesystem::path& file) {
+  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return std::nullopt;
+  auto damaged = [&](const char* why) -> std::optional<State> {
+    log::warn("{} is {}; exporting everything again", file.string(), why);
+    return std::nullopt;
+  };
+  Header h{};
+  auto fsize = static_cast<std::uint64_t>(st.st_size);
+  if (fsize < sizeof h || !read_all(fd.get(), reinterpret_cast<char*>(&h), sizeof h)) return damaged("truncated");
+  if (std::memcmp(h.magic, magic, sizeof magic) != 0 || h.version != version || h.byte_order != byte_order ||
+      h.record_size != sizeof(StatRecord))
+    return damaged("of another format or version");
+  // Sizes checked before anything is allocated from them.
+  constexpr std::uint64_t lim = 1ull << 40;
+  if (h.entries > lim || h.blobs > lim || h.source_len > lim || h.paths_size > lim ||
+      sizeof h + h.entries * sizeof(StatRecord) + h.blobs * sizeof(BlobRecord) + h.source_len + h.paths_size != fsize)
+    return damaged("truncated");
   State s;
   s.written_ns = std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  Parser ps{text, magic.size()};
-  while (ps.ok && ps.p < text.size()) {
-    auto kind = ps.word();
-    if (kind == "source") s.source = ps.sized();
-    else if (kind == "zstd") s.zstd_level = ps.num<int>();
-    else if (kind == "dirmtime") s.dir_mtime_ns = ps.num<std::int64_t>();
-    else if (kind == "B") {
-      Digest d{};
-      auto hex = ps.word();
-      auto name = ps.word();
-      if (!parse_hex(hex, d)) ps.ok = false;
-      s.blobs.emplace(std::string(name), d);
-    } else if (kind == "E") {
-      StatRecord r;
-      r.dev = ps.num<std::uint64_t>();
-      r.ino = ps.num<std::uint64_t>();
-      r.size = ps.num<std::uint64_t>();
-      r.mtime_ns = ps.num<std::int64_t>();
-      r.ctime_ns = ps.num<std::int64_t>();
-      r.mode = ps.num<std::uint32_t>();
-      auto hex = ps.word();
-      if (hex != "-") {
-        Digest d{};
-        if (!parse_hex(hex, d)) ps.ok = false;
-        r.digest = d;
-      }
-      s.entries.emplace(std::string(ps.sized()), r);
-    } else {
-      ps.ok = false;
+  s.zstd_level = h.zstd_level;
+  s.dir_mtime_ns = h.dir_mtime_ns;
+  s.entries.resize(h.entries);
+  s.blobs.resize(h.blobs);
+  s.source.resize(h.source_len);
+  s.paths.resize(h.paths_size);
+  iovec iov[4] = {{s.entries.data(), h.entries * sizeof(StatRecord)},
+                  {s.blobs.data(), h.blobs * sizeof(BlobRecord)},
+                  {s.source.data(), h.source_len},
+                  {s.paths.data(), h.paths_size}};
+  // One read into one buffer would need a copy afterwards; readv fills the arrays.
+  std::size_t want = fsize - sizeof h;
+  std::size_t got = 0;
+  while (got < want) {
+    ssize_t r = ::readv(fd.get(), iov, 4);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return damaged("truncated");
+    got += static_cast<std::size_t>(r);
+    // Advance the iovecs past what was read (rare: files below 2 GiB read in one go).
+    std::size_t left = static_cast<std::size_t>(r);
+    for (auto& v : iov) {
+      std::size_t k = std::min(left, v.iov_len);
+      v.iov_base = static_cast<char*>(v.iov_base) + k;
+      v.iov_len -= k;
+      left -= k;
     }
-    ps.eol();
   }
-  if (!ps.ok) {
-    log::warn("{} is damaged; exporting everything again", file.string());
-    return std::nullopt;
-  }
+  if (state_checksum(s) != h.checksum) return damaged("damaged (checksum)");
+  // Every path inside the pool (save_state writes them in path_less order).
+  for (auto& r : s.entries)
+    if (std::uint64_t(r.path_off) + r.path_len > s.paths.size()) return damaged("damaged");
   return s;
 }
 
-void save_state(const std::filesystem::path& file, const State& s) {
-  std::string out(magic);
-  out.reserve(s.entries.size() * 120 + s.blobs.size() * 90);
-  auto it = std::back_inserter(out);
-  fmt::format_to(it, "source {}:{}\nzstd {}\ndirmtime {}\n", s.source.size(), s.source, s.zstd_level, s.dir_mtime_ns);
-  for (auto& [name, d] : s.blobs) fmt::format_to(it, "B {} {}\n", to_hex(d), name);
-  for (auto& [path, r] : s.entries)
-    fmt::format_to(it, "E {} {} {} {} {} {} {} {}:{}\n", r.dev, r.ino, r.size, r.mtime_ns, r.ctime_ns, r.mode,
-                   r.digest ? to_hex(*r.digest) : "-", path.size(), path);
+void save_state(const std::filesystem::path& file, const State& s, bool durable) {
+  Header h{};
+  std::memcpy(h.magic, magic, sizeof magic);
+  h.version = version;
+  h.byte_order = byte_order;
+  h.entries = s.entries.size();
+  h.blobs = s.blobs.size();
+  h.source_len = s.source.size();
+  h.paths_size = s.paths.size();
+  h.dir_mtime_ns = s.dir_mtime_ns;
+  h.zstd_level = s.zstd_level;
+  h.record_size = sizeof(StatRecord);
+  h.checksum = state_checksum(s);
   AtomicFile f(file);
-  f.write(out);
-  f.commit(true);
+  f.write(&h, sizeof h);
+  f.write(s.entries.data(), s.entries.size() * sizeof(StatRecord));
+  f.write(s.blobs.data(), s.blobs.size() * sizeof(BlobRecord));
+  f.write(s.source);
+  f.write(s.paths);
+  f.commit(durable);
 }
 
 } // namespace qb::v86

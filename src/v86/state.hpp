@@ -2,41 +2,83 @@
 // quickboot's record of the last export into a directory, kept in
 // DIR/.quickboot/state: the stat data and hash of every entry (keyed by path, as git's
 // index is), the blobs known to be in DIR, and DIR's own mtime when they were listed.
+//
+// The file is binary (native byte order, checked by the magic): a header, then the
+// entry records sorted bytewise by path, the path bytes, and the blob records sorted by
+// digest. It is read with one read() and no per-line parsing; lookups are binary
+// searches. A file that is missing, of another version, truncated or corrupt (its
+// checksum does not match) is ignored: the run is a fresh export.
 #include <cstdint>
 #include <filesystem>
-#include <map>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
+#include <vector>
 
 #include "core/sha256.hpp"
 #include "v86/tree.hpp"
 
 namespace qb::v86 {
 
+// The order of the state's entries: bytewise, except that '/' sorts before every other
+// byte, so a depth-first walk over children sorted by name visits paths in this order.
+inline bool path_less(std::string_view a, std::string_view b) {
+  std::size_t n = a.size() < b.size() ? a.size() : b.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    unsigned x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    x = x == '/' ? 0 : x;
+    y = y == '/' ? 0 : y;
+    return x < y;
+  }
+  return a.size() < b.size();
+}
+
+// One entry, as stored (fixed size; the path lives in State::paths).
 struct StatRecord {
   std::uint64_t dev = 0, ino = 0, size = 0;
   std::int64_t mtime_ns = 0, ctime_ns = 0;
   std::uint32_t mode = 0;
-  std::optional<Digest> digest;  // regular files whose content is known
+  std::uint32_t has_digest = 0;  // 1: regular file whose content is known
+  std::uint32_t path_off = 0, path_len = 0;
+  Digest digest{};
 };
 
+// A blob in DIR. Its name follows from the digest and the flags.
+struct BlobRecord {
+  Digest digest{};
+  std::uint8_t flags = 0;  // blob_long: named with 64 hex digits; blob_zst: ".bin.zst"
+  std::uint8_t pad[7] = {};
+};
+inline constexpr std::uint8_t blob_long = 1, blob_zst = 2;
+
 struct State {
-  std::string source;            // what was exported (absolute path)
+  std::string source;             // what was exported (absolute path)
   int zstd_level = 0;
   std::int64_t dir_mtime_ns = 0;  // DIR's mtime after the last run's blob changes
   std::int64_t written_ns = 0;    // the state file's own mtime (racy-git check)
-  std::unordered_map<std::string, StatRecord> entries;
-  std::map<std::string, Digest> blobs;
+  std::vector<StatRecord> entries;  // sorted by path_less
+  std::string paths;                // path bytes of the entries
+  std::vector<BlobRecord> blobs;    // sorted by (digest, flags)
+
+  std::string_view path(const StatRecord& r) const { return {paths.data() + r.path_off, r.path_len}; }
+  // The record of `path`, or nullptr.
+  const StatRecord* find(std::string_view path) const;
+  // Appends a record (callers add in sorted order, or call sort_entries()).
+  void add(std::string_view path, StatRecord r);
+  void sort_entries();
+  // Same entries, blobs and header fields (written_ns aside).
+  bool same_content(const State& o) const;
 };
 
-// Reads DIR/.quickboot/state; nullopt when absent or unreadable (a fresh export).
+// Reads DIR/.quickboot/state; nullopt when absent, of another version or damaged
+// (a fresh export).
 std::optional<State> load_state(const std::filesystem::path& file);
 
-// Writes it atomically and durably. Throws Error.
-void save_state(const std::filesystem::path& file, const State& s);
+// Writes it atomically; with `durable`, fsync'd before the rename. Throws Error.
+void save_state(const std::filesystem::path& file, const State& s, bool durable);
 
-// The record for an entry of a tree.
+// The record for an entry of a tree (path fields left for State::add).
 StatRecord record_of(const Entry& e);
 
 // True when `cur` (from a fresh lstat) shows the same file, unchanged, as `old`,
