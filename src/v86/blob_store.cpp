@@ -82,8 +82,10 @@ Digest blob_file_digest(const fs::path& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw Error::from_errno("cannot open", path);
   Sha256 h;
-  std::vector<char> in(1 << 17), out(ZSTD_DStreamOutSize());
+  // Per thread, not per call: a re-run without its state verifies every blob.
+  thread_local std::vector<char> in(1 << 17), out;
   bool zst = path.string().ends_with(".zst");
+  if (zst && out.empty()) out.resize(ZSTD_DStreamOutSize());
   std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> d(zst ? ZSTD_createDCtx() : nullptr, ZSTD_freeDCtx);
   for (;;) {
     ssize_t n = ::read(fd.get(), in.data(), in.size());
@@ -272,14 +274,20 @@ BlobStore::BlobStore(fs::path dir, int zstd_level, std::vector<BlobRecord> known
   }
   base_ = std::move(known);
   base_gone_.assign(base_.size(), false);
+  // Digests are uniform: a table by the first 16 bits leaves a search of a few records.
+  base_index_.assign(65537, 0);
+  for (auto& r : base_) ++base_index_[(std::uint32_t(r.digest[0]) << 8 | r.digest[1]) + 1];
+  for (std::size_t i = 1; i < base_index_.size(); ++i) base_index_[i] += base_index_[i - 1];
 }
 
 int BlobStore::lookup(const Digest& d) const {
   if (auto it = new_.find(d); it != new_.end()) return it->second;
   BlobRecord key;
   key.digest = d;
-  auto it = std::lower_bound(base_.begin(), base_.end(), key, rec_less);
-  for (; it != base_.end() && it->digest == d; ++it)
+  std::uint32_t b = std::uint32_t(d[0]) << 8 | d[1];
+  auto end = base_.begin() + base_index_[b + 1];
+  auto it = std::lower_bound(base_.begin() + base_index_[b], end, key, rec_less);
+  for (; it != end && it->digest == d; ++it)
     if ((it->flags & blob_zst) == enc_ && !base_gone_[std::size_t(it - base_.begin())]) return it->flags;
   return -1;
 }
@@ -377,9 +385,11 @@ std::string BlobStore::adopt(const Digest& d, const fs::path& staged) {
   return n;
 }
 
-bool BlobStore::has(const Digest& d) const {
+bool BlobStore::has(const Digest& d) const { return flags_of(d) >= 0; }
+
+int BlobStore::flags_of(const Digest& d) const {
   std::lock_guard lock(mu_);
-  return lookup(d) >= 0;
+  return lookup(d);
 }
 
 std::string BlobStore::name_of(const Digest& d) const {

@@ -111,6 +111,8 @@ public:
   std::string adopt(const Digest& d, BlobFile& f);
   // True when a blob of this content is in the store, in the current encoding.
   bool has(const Digest& d) const;
+  // The name flags of that blob, or -1 when there is none.
+  int flags_of(const Digest& d) const;
   // The name a digest has been given in this store; throws when none.
   std::string name_of(const Digest& d) const;
   // Appends that name to `out` without a temporary string.
@@ -146,6 +148,7 @@ private:
   mutable std::mutex mu_;
   std::vector<BlobRecord> base_;  // from the state, sorted; never changes but for forget()
   std::vector<bool> base_gone_;
+  std::vector<std::uint32_t> base_index_;  // first record of each 16-bit digest prefix (+ end)
   std::unordered_map<Digest, std::uint8_t, DigestHash> new_;  // claimed this run
   std::unordered_map<std::uint32_t, Digest> new_short_;        // prefix -> owner, this run
   std::unordered_set<std::string> unverified_;

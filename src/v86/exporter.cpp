@@ -186,6 +186,8 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
     on_disk.emplace();
     scan_out_dir(out, *on_disk);
   }
+  const bool trust_blobs = old && !on_disk;
+  const std::uint8_t enc = o.zstd_level ? blob_zst : 0;
   store_ptr = std::make_unique<BlobStore>(out, o.zstd_level, old ? old->blobs : std::vector<BlobRecord>{},
                                          std::move(on_disk));
   BlobStore& store = *store_ptr;
@@ -213,25 +215,33 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   // over both finds every record without a lookup structure.
   std::vector<std::int32_t> old_rec;
   if (is_dir) {
-    tree = walk_directory(source, so, unreadable_dirs);
+    tree = walk_directory(source, so, unreadable_dirs, old ? old->entries.size() : 0);
     timer.lap("walk");
-    sort_children(tree);
     std::vector<std::uint32_t> todo;
     old_rec.assign(tree.entries.size(), -1);
     std::size_t cur = 0;
     for_each_preorder(tree, [&](std::uint32_t i) {
       Entry& e = tree.entries[i];
       if (old) {
-        while (cur < old->entries.size() && path_less(old->path(old->entries[cur]), e.path)) ++cur;
-        if (cur < old->entries.size() && old->path(old->entries[cur]) == e.path) old_rec[i] = static_cast<std::int32_t>(cur++);
+        // Usually the next record is this path; else skip the records of removed paths.
+        const std::size_t n = old->entries.size();
+        if (cur < n && old->path(old->entries[cur]) != e.path)
+          while (cur < n && path_less(old->path(old->entries[cur]), e.path)) ++cur;
+        if (cur < n && old->path(old->entries[cur]) == e.path) old_rec[i] = static_cast<std::int32_t>(cur++);
       }
       if (!e.is_reg()) return;
       if (old_rec[i] >= 0) {
         const StatRecord& r = old->entries[static_cast<std::size_t>(old_rec[i])];
-        if (unchanged(r, e, old->written_ns) && store.has(r.digest)) {
-          e.digest = r.digest;
-          e.hashed = true;
-          return;
+        if (unchanged(r, e, old->written_ns)) {
+          // DIR unchanged since the state was written: its blobs are all there, and the
+          // record says what the blob is called. Otherwise ask the store.
+          int f = trust_blobs && (r.blob_flags & blob_zst) == enc ? r.blob_flags : store.flags_of(r.digest);
+          if (f >= 0) {
+            e.digest = r.digest;
+            e.hashed = true;
+            e.blob_flags = static_cast<std::uint8_t>(f);
+            return;
+          }
         }
       }
       todo.push_back(i);
@@ -283,7 +293,10 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   static const Digest empty = sha256("");
   store.put(empty, {}, zc.get());
 
-  std::string json = render_fs_json(tree, [&](const Entry& e, std::string& buf) { store.append_name(e.digest, buf); });
+  std::string json = render_fs_json(tree, [&](const Entry& e, std::string& buf) {
+    if (e.blob_flags != 0xff) append_name_of(e.digest, e.blob_flags, buf);
+    else store.append_name(e.digest, buf);
+  });
   timer.lap("render");
 
   // Every blob fs.json names must be in place before fs.json is: each was linked or
@@ -334,6 +347,7 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
     Entry& e = tree.entries[i];
     ++delta.entries;
     delta.total_size += e.size;
+    if (e.is_reg() && e.hashed && e.blob_flags == 0xff) e.blob_flags = static_cast<std::uint8_t>(store.flags_of(e.digest));
     StatRecord r = record_of(e);
     if (!e.cacheable) {
       r.has_digest = 0;
@@ -360,9 +374,7 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   if (old)
     for (std::size_t k = 0; k < old->entries.size(); ++k)
       if (!seen_old[k]) delta.entries_removed.push_back(std::string(old->path(old->entries[k])));
-  std::sort(delta.entries_added.begin(), delta.entries_added.end());
-  std::sort(delta.entries_changed.begin(), delta.entries_changed.end());
-  std::sort(delta.entries_removed.begin(), delta.entries_removed.end());
+  // The entry lists are in path order already (the walk's and the state's order).
   fresh[empty] = true;  // always referenced
   for (auto& d : added_digests)
     if (fresh[d]) delta.blobs_added.push_back(store.name_of(d));

@@ -23,9 +23,11 @@ bool normalise_path(std::string_view in, std::string& out);
 
 bool excluded(const SourceOptions& o, std::string_view rel);
 
-// Walks directory `root` without following symlinks. Unreadable directories are added
+// Walks directory `root` without following symlinks; children come sorted by name. Unreadable directories are added
 // to `unreadable`; names that are not UTF-8 are skipped with a warning. Throws Error.
-Tree walk_directory(const std::filesystem::path& root, const SourceOptions& o, std::vector<std::string>& unreadable);
+// `expect`: about how many entries there are (the last run's count), to size the tree.
+Tree walk_directory(const std::filesystem::path& root, const SourceOptions& o, std::vector<std::string>& unreadable,
+                    std::size_t expect = 0);
 
 // Reads a tar archive (plain, gzip, xz, zstd, bzip2) and stores every file's content
 // in `store`. Throws Error on a corrupt archive.

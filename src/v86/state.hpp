@@ -35,11 +35,15 @@ inline bool path_less(std::string_view a, std::string_view b) {
 }
 
 // One entry, as stored (fixed size; the path lives in State::paths).
+inline constexpr std::uint8_t blob_long = 1, blob_zst = 2;
+
 struct StatRecord {
   std::uint64_t dev = 0, ino = 0, size = 0;
   std::int64_t mtime_ns = 0, ctime_ns = 0;
   std::uint32_t mode = 0;
-  std::uint32_t has_digest = 0;  // 1: regular file whose content is known
+  std::uint8_t has_digest = 0;  // 1: regular file whose content is known
+  std::uint8_t blob_flags = 0;  // its blob's name flags (blob_long, blob_zst)
+  std::uint16_t pad = 0;
   std::uint32_t path_off = 0, path_len = 0;
   Digest digest{};
 };
@@ -50,7 +54,6 @@ struct BlobRecord {
   std::uint8_t flags = 0;  // blob_long: named with 64 hex digits; blob_zst: ".bin.zst"
   std::uint8_t pad[7] = {};
 };
-inline constexpr std::uint8_t blob_long = 1, blob_zst = 2;
 
 struct State {
   std::string source;             // what was exported (absolute path)

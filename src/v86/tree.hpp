@@ -24,11 +24,14 @@ struct Entry {
   std::string target;         // symlink target
   Digest digest{};            // regular files, once hashed
   bool hashed = false;
+  std::uint8_t blob_flags = 0xff;  // the blob's name flags once known (v86/state.hpp); 0xff: ask the store
   bool cacheable = true;      // false: stat data not trusted (racy, changed while read)
   std::int32_t parent = -1;   // index of the parent directory; -1 for children of '/'
+  std::uint32_t name_at = ~0u;  // where the last component starts in `path`, when known
   std::vector<std::uint32_t> children;  // directories
 
   std::string_view name() const {
+    if (name_at != ~0u) return std::string_view(path).substr(name_at);
     auto s = path.rfind('/');
     return s == std::string::npos ? std::string_view(path) : std::string_view(path).substr(s + 1);
   }

@@ -87,6 +87,7 @@ struct Walker {
 
   struct Local {
     std::vector<Entry> kids;
+    std::vector<std::uint32_t> order;  // kids sorted by name
     std::vector<std::string> skipped, warnings;
     std::vector<char> buf = std::vector<char>(64 * 1024);
     std::string link_buf = std::string(4096, '\0');
@@ -155,6 +156,10 @@ struct Walker {
         add(j, l, fd.get(), name, cname);
       }
     }
+    // Sorted here, in parallel, so the tree comes out with sorted children.
+    l.order.resize(l.kids.size());
+    for (std::uint32_t k = 0; k < l.order.size(); ++k) l.order[k] = k;
+    std::sort(l.order.begin(), l.order.end(), [&](std::uint32_t a, std::uint32_t b) { return l.kids[a].name() < l.kids[b].name(); });
   }
 
   void add(const Job& j, Local& l, int dfd, std::string_view name, const char* cname) {
@@ -178,6 +183,7 @@ struct Walker {
     }
     Entry& e = l.kids.emplace_back();
     e.path = std::move(rel);
+    e.name_at = static_cast<std::uint32_t>(e.path.size() - name.size());
     e.parent = j.dir;
     fill_stat(e, st);
     if (S_ISLNK(st.st_mode)) {
@@ -208,7 +214,8 @@ struct Walker {
     auto first = static_cast<std::uint32_t>(tree.entries.size());
     std::vector<std::uint32_t> kids(l.kids.size());
     for (std::uint32_t k = 0; k < kids.size(); ++k) kids[k] = first + k;
-    for (auto& e : l.kids) {
+    for (auto k : l.order) {
+      Entry& e = l.kids[k];
       std::uint32_t idx = static_cast<std::uint32_t>(tree.entries.size());
       if (e.is_dir()) {
         int cfd = e.children.back() == ~0u ? -1 : static_cast<int>(e.children.back());
@@ -224,10 +231,12 @@ struct Walker {
 
 } // namespace
 
-Tree walk_directory(const std::filesystem::path& root, const SourceOptions& o, std::vector<std::string>& unreadable) {
+Tree walk_directory(const std::filesystem::path& root, const SourceOptions& o, std::vector<std::string>& unreadable,
+                    std::size_t expect) {
   int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw Error::from_errno("cannot open the directory", root);
   Walker w(o, unreadable);
+  w.tree.entries.reserve(expect + expect / 16 + 64);
   w.queue.push_back({fd, -1, ""});
   w.run(std::max(1u, std::min(4u, std::thread::hardware_concurrency())));
   std::sort(unreadable.begin(), unreadable.end());
