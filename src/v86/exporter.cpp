@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,6 +45,46 @@ nlohmann::json Delta::to_json() const {
           {"fs_json_changed", fs_json_changed},
           {"reader", backend},
           {"timings_ms", t}};
+}
+
+std::string Delta::to_json_text() const {
+  std::string out;
+  std::size_t est = 512;
+  for (auto* v : {&blobs_added, &blobs_removed, &entries_added, &entries_removed, &entries_changed, &skipped})
+    for (auto& s : *v) est += s.size() + 8;
+  out.reserve(est);
+  auto list = [&](const char* key, const std::vector<std::string>& v) {
+    out += "\n \"";
+    out += key;
+    out += "\": [";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      out += i ? ",\n  " : "\n  ";
+      append_json_string(out, v[i]);
+    }
+    out += v.empty() ? "]," : "\n ],";
+  };
+  auto num = [&](const char* key, auto v) { fmt::format_to(std::back_inserter(out), "\n \"{}\": {},", key, v); };
+  out += "{";
+  list("blobs_added", blobs_added);
+  list("blobs_removed", blobs_removed);
+  num("bytes_hashed", bytes_hashed);
+  num("collisions", collisions);
+  list("entries_added", entries_added);
+  list("entries_changed", entries_changed);
+  list("entries_removed", entries_removed);
+  num("entries", entries);
+  num("files_hashed", files_hashed);
+  out += fs_json_changed ? "\n \"fs_json_changed\": true," : "\n \"fs_json_changed\": false,";
+  out += "\n \"reader\": ";
+  append_json_string(out, backend);
+  out += ",";
+  num("size", total_size);
+  list("skipped", skipped);
+  out += "\n \"timings_ms\": {";
+  for (std::size_t i = 0; i < timings_ms.size(); ++i)
+    fmt::format_to(std::back_inserter(out), "{}\n  \"{}\": {}", i ? "," : "", timings_ms[i].first, timings_ms[i].second);
+  out += timings_ms.empty() ? "}\n}\n" : "\n }\n}\n";
+  return out;
 }
 
 namespace {
@@ -94,22 +135,19 @@ void clean_private_dir(const fs::path& qdir) {
   }
 }
 
-// True when file `name` in `dir_fd` holds exactly `data`.
+// True when file `name` in `dir_fd` holds exactly `data`. Mapped rather than read:
+// the old fs.json is compared where it lies in the page cache, without a copy.
 bool file_equals(int dir_fd, const char* name, std::string_view data) {
   Fd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
   if (!fd) return false;
   struct stat st{};
-  if (::fstat(fd.get(), &st) != 0 || std::uint64_t(st.st_size) != data.size()) return false;
-  std::vector<char> buf(std::min<std::size_t>(data.size(), 1 << 20) + 1);
-  std::size_t at = 0;
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) return at == data.size();
-    if (at + std::size_t(n) > data.size() || std::memcmp(buf.data(), data.data() + at, std::size_t(n)) != 0) return false;
-    at += std::size_t(n);
-  }
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || std::uint64_t(st.st_size) != data.size()) return false;
+  if (data.empty()) return true;
+  void* m = ::mmap(nullptr, data.size(), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
+  if (m == MAP_FAILED) return false;
+  bool same = std::memcmp(m, data.data(), data.size()) == 0;
+  ::munmap(m, data.size());
+  return same;
 }
 
 // Calls f(i) for every live entry, parents before children, children in their order.
@@ -215,7 +253,7 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   // over both finds every record without a lookup structure.
   std::vector<std::int32_t> old_rec;
   if (is_dir) {
-    tree = walk_directory(source, so, unreadable_dirs, old ? old->entries.size() : 0);
+    tree = walk_directory(source, so, unreadable_dirs, old ? old->recs().size() : 0);
     timer.lap("walk");
     std::vector<std::uint32_t> todo;
     old_rec.assign(tree.entries.size(), -1);
@@ -224,14 +262,14 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
       Entry& e = tree.entries[i];
       if (old) {
         // Usually the next record is this path; else skip the records of removed paths.
-        const std::size_t n = old->entries.size();
-        if (cur < n && old->path(old->entries[cur]) != e.path)
-          while (cur < n && path_less(old->path(old->entries[cur]), e.path)) ++cur;
-        if (cur < n && old->path(old->entries[cur]) == e.path) old_rec[i] = static_cast<std::int32_t>(cur++);
+        const std::size_t n = old->recs().size();
+        if (cur < n && old->path(old->recs()[cur]) != e.path)
+          while (cur < n && path_less(old->path(old->recs()[cur]), e.path)) ++cur;
+        if (cur < n && old->path(old->recs()[cur]) == e.path) old_rec[i] = static_cast<std::int32_t>(cur++);
       }
       if (!e.is_reg()) return;
       if (old_rec[i] >= 0) {
-        const StatRecord& r = old->entries[static_cast<std::size_t>(old_rec[i])];
+        const StatRecord& r = old->recs()[static_cast<std::size_t>(old_rec[i])];
         if (unchanged(r, e, old->written_ns)) {
           // DIR unchanged since the state was written: its blobs are all there, and the
           // record says what the blob is called. Otherwise ask the store.
@@ -339,10 +377,14 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   st.paths.reserve(old ? old->paths.size() + 4096 : tree.entries.size() * 24);
   // Blobs this run added that a live entry names (a file that changed while being
   // read may have left one behind that nothing names).
+  // Without re-read files (directory source), every blob added names the content of a
+  // file read this run, or the empty blob: all are named, no set is needed.
+  const bool all_named = is_dir && !rep.reread;
   std::unordered_map<Digest, bool, DigestHash> fresh;
   std::vector<Digest> added_digests = store.added_digests();
-  for (auto& d : added_digests) fresh.emplace(d, false);
-  std::vector<char> seen_old(old ? old->entries.size() : 0, 0);
+  if (!all_named)
+    for (auto& d : added_digests) fresh.emplace(d, false);
+  std::vector<char> seen_old(old ? old->recs().size() : 0, 0);
   for_each_preorder(tree, [&](std::uint32_t i) {
     Entry& e = tree.entries[i];
     ++delta.entries;
@@ -358,13 +400,13 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
     std::int32_t k = i < old_rec.size() ? old_rec[i] : -1;
     if (old && !is_dir) {
       // tar: no merge above; look the path up
-      if (const StatRecord* p = old->find(e.path)) k = static_cast<std::int32_t>(p - old->entries.data());
+      if (const StatRecord* p = old->find(e.path)) k = static_cast<std::int32_t>(p - old->recs().data());
     }
     if (k < 0) {
       delta.entries_added.push_back(e.path);
     } else {
       seen_old[static_cast<std::size_t>(k)] = 1;
-      const StatRecord& pr = old->entries[static_cast<std::size_t>(k)];
+      const StatRecord& pr = old->recs()[static_cast<std::size_t>(k)];
       if (pr.mode != e.mode || pr.size != e.size || pr.mtime_ns != e.mtime_ns || pr.ctime_ns != e.ctime_ns ||
           pr.ino != e.ino || (e.is_reg() && pr.has_digest && pr.digest != e.digest))
         delta.entries_changed.push_back(e.path);
@@ -372,12 +414,13 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
     st.add(e.path, r);
   });
   if (old)
-    for (std::size_t k = 0; k < old->entries.size(); ++k)
-      if (!seen_old[k]) delta.entries_removed.push_back(std::string(old->path(old->entries[k])));
+    for (std::size_t k = 0; k < old->recs().size(); ++k)
+      if (!seen_old[k]) delta.entries_removed.push_back(std::string(old->path(old->recs()[k])));
   // The entry lists are in path order already (the walk's and the state's order).
   fresh[empty] = true;  // always referenced
+  delta.blobs_added.reserve(added_digests.size());
   for (auto& d : added_digests)
-    if (fresh[d]) delta.blobs_added.push_back(store.name_of(d));
+    if (all_named || fresh[d]) delta.blobs_added.push_back(store.name_of(d));
   std::sort(delta.blobs_added.begin(), delta.blobs_added.end());
   delta.collisions = store.collisions();
 
@@ -420,7 +463,7 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   // The delta of the last run, for a sync to a web host.
   {
     AtomicFile f(out / ".quickboot" / "last-delta.json");
-    f.write(delta.to_json().dump(1) + "\n");
+    f.write(delta.to_json_text());
     f.commit(o.durable);
   }
   return delta;

@@ -82,3 +82,21 @@ TEST_CASE("a re-export reads only what changed; racily clean entries are re-read
   remove_all_quiet(src);
   remove_all_quiet(tmp);
 }
+
+TEST_CASE("the delta written to last-delta.json is the same document as --json prints") {
+  Delta d;
+  d.blobs_added = {"e3b0c442.bin", "abcdef01.bin"};
+  d.entries_added = {"a", "a/\xc3\xa9\"q"};
+  d.entries_removed = {"gone"};
+  d.entries = 3;
+  d.files_hashed = 2;
+  d.bytes_hashed = 1ull << 40;
+  d.total_size = 7;
+  d.backend = "io_uring";
+  d.collisions = 1;
+  d.fs_json_changed = true;
+  d.timings_ms = {{"walk", 1.25}, {"hash", 0.5}};
+  CHECK(nlohmann::json::parse(d.to_json_text()) == d.to_json());
+  Delta empty;
+  CHECK(nlohmann::json::parse(empty.to_json_text()) == empty.to_json());
+}

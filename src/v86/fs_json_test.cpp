@@ -66,3 +66,18 @@ TEST_CASE("paths are normalised") {
   CHECK_FALSE(excluded(o, "usr/sharex"));
   CHECK_FALSE(excluded(o, "etc/passwd-"));
 }
+
+TEST_CASE("fs.json numbers: zero, negative mtimes, 64-bit sizes") {
+  Tree t;
+  Entry e;
+  e.path = "f";
+  e.mode = S_IFREG | 0644;
+  e.size = 18446744073709551615ull;
+  e.mtime_ns = -1'500'000'000;  // 1.5 s before 1970: floor to -2, as st_mtim.tv_sec
+  e.uid = 4294967295u;
+  t.entries.push_back(e);
+  t.root.push_back(0);
+  std::string j = render_fs_json(t, [](const Entry&) { return std::string("e3b0c442.bin"); });
+  CHECK(j == "{\"fsroot\":[[\"f\",18446744073709551615,-2,33188,4294967295,0,\"e3b0c442.bin\"]],"
+             "\"version\":3,\"size\":18446744073709551615}");
+}

@@ -44,6 +44,7 @@ struct Outcome {
   int error = 0;
   bool grew = false;  // more than one chunk in a one-shot batch
   bool done = false;
+  std::uint8_t blob_flags = 0xff;
 };
 
 struct Pass {
@@ -93,6 +94,7 @@ struct Pass {
           h.update(c.data.data(), c.data.size());
           o.digest = h.finish();
           store.put(o.digest, c.data, zc.get());
+          o.blob_flags = static_cast<std::uint8_t>(store.flags_of(o.digest));
           o.done = true;
         });
         files_done += n;
@@ -157,6 +159,7 @@ struct Pass {
       throw Error::from_errno("cannot truncate a blob", e.path);
     o.digest = h.finish();
     store.adopt(o.digest, f);
+    o.blob_flags = static_cast<std::uint8_t>(store.flags_of(o.digest));
     o.done = true;
   }
 };
@@ -228,6 +231,7 @@ std::vector<std::uint32_t> run_pass(int root_fd, Tree& tree, const std::vector<s
     }
     e.digest = o.digest;
     e.hashed = true;
+    e.blob_flags = o.blob_flags;
     ++rep.files;
     rep.bytes += o.bytes;
   };
@@ -249,6 +253,7 @@ HashReport hash_files(int root_fd, Tree& tree, const std::vector<std::uint32_t>&
   if (opts.backend == io::Backend::automatic && todo.size() < 32) rep.backend = o.backend = io::Backend::pread;
   auto again = run_pass(root_fd, tree, todo, store, o, rep, false);
   if (!again.empty()) {
+    rep.reread = true;
     for (auto i : again) restat(root_fd, tree.entries[i]);
     run_pass(root_fd, tree, again, store, o, rep, true);
   }

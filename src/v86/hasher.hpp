@@ -23,6 +23,7 @@ struct HashReport {
   std::vector<std::pair<std::string, int>> unreadable;  // path, errno
   std::vector<std::string> changed;  // still changing after a second read (warned)
   std::uint64_t files = 0, bytes = 0;
+  bool reread = false;  // some files were read twice: their first blob may be named by nothing
   io::Backend backend = io::Backend::automatic;
 };
 

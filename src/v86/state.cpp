@@ -1,8 +1,8 @@
 #include "v86/state.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -63,10 +63,12 @@ std::uint64_t checksum(const char* p, std::size_t n) {
 
 std::uint64_t state_checksum(const State& s) {
   std::uint64_t c = 0x243f6a8885a308d3ull;
-  c ^= checksum(reinterpret_cast<const char*>(s.entries.data()), s.entries.size() * sizeof(StatRecord));
+  auto recs = s.recs();
+  auto pool = s.pool();
+  c ^= checksum(reinterpret_cast<const char*>(recs.data()), recs.size() * sizeof(StatRecord));
   c = c * 31 + checksum(reinterpret_cast<const char*>(s.blobs.data()), s.blobs.size() * sizeof(BlobRecord));
   c = c * 31 + checksum(s.source.data(), s.source.size());
-  c = c * 31 + checksum(s.paths.data(), s.paths.size());
+  c = c * 31 + checksum(pool.data(), pool.size());
   return c;
 }
 
@@ -105,9 +107,10 @@ bool unchanged(const StatRecord& o, const Entry& c, std::int64_t written_ns) {
 }
 
 const StatRecord* State::find(std::string_view p) const {
-  auto it = std::lower_bound(entries.begin(), entries.end(), p,
+  auto rs = recs();
+  auto it = std::lower_bound(rs.begin(), rs.end(), p,
                              [&](const StatRecord& r, std::string_view k) { return path_less(path(r), k); });
-  if (it == entries.end() || path(*it) != p) return nullptr;
+  if (it == rs.end() || path(*it) != p) return nullptr;
   return &*it;
 }
 
@@ -132,9 +135,10 @@ void State::sort_entries() {
 }
 
 bool State::same_content(const State& o) const {
+  auto a = recs(), b = o.recs();
   return source == o.source && zstd_level == o.zstd_level && dir_mtime_ns == o.dir_mtime_ns &&
-         paths == o.paths && entries.size() == o.entries.size() && blobs.size() == o.blobs.size() &&
-         std::memcmp(entries.data(), o.entries.data(), entries.size() * sizeof(StatRecord)) == 0 &&
+         pool() == o.pool() && a.size() == b.size() && blobs.size() == o.blobs.size() &&
+         std::memcmp(a.data(), b.data(), a.size() * sizeof(StatRecord)) == 0 &&
          std::memcmp(blobs.data(), o.blobs.data(), blobs.size() * sizeof(BlobRecord)) == 0;
 }
 
@@ -162,35 +166,24 @@ std::optional<State> load_state(const std::filesystem::path& file) {
   s.written_ns = std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   s.zstd_level = h.zstd_level;
   s.dir_mtime_ns = h.dir_mtime_ns;
-  s.entries.resize(h.entries);
+  // Mapped, not read: no copy and no zeroed buffers for the largest part; the page
+  // cache pages are mapped in one go (MAP_POPULATE).
+  void* m = ::mmap(nullptr, fsize, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
+  if (m == MAP_FAILED) return damaged("unreadable");
+  s.mapping = std::shared_ptr<const void>(m, [fsize](const void* p) { ::munmap(const_cast<void*>(p), fsize); });
+  const char* base = static_cast<const char*>(m) + sizeof h;
+  s.mapped_entries = {reinterpret_cast<const StatRecord*>(base), h.entries};
+  base += h.entries * sizeof(StatRecord);
   s.blobs.resize(h.blobs);
-  s.source.resize(h.source_len);
-  s.paths.resize(h.paths_size);
-  iovec iov[4] = {{s.entries.data(), h.entries * sizeof(StatRecord)},
-                  {s.blobs.data(), h.blobs * sizeof(BlobRecord)},
-                  {s.source.data(), h.source_len},
-                  {s.paths.data(), h.paths_size}};
-  // One read into one buffer would need a copy afterwards; readv fills the arrays.
-  std::size_t want = fsize - sizeof h;
-  std::size_t got = 0;
-  while (got < want) {
-    ssize_t r = ::readv(fd.get(), iov, 4);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return damaged("truncated");
-    got += static_cast<std::size_t>(r);
-    // Advance the iovecs past what was read (rare: files below 2 GiB read in one go).
-    std::size_t left = static_cast<std::size_t>(r);
-    for (auto& v : iov) {
-      std::size_t k = std::min(left, v.iov_len);
-      v.iov_base = static_cast<char*>(v.iov_base) + k;
-      v.iov_len -= k;
-      left -= k;
-    }
-  }
+  std::memcpy(s.blobs.data(), base, h.blobs * sizeof(BlobRecord));
+  base += h.blobs * sizeof(BlobRecord);
+  s.source.assign(base, h.source_len);
+  base += h.source_len;
+  s.mapped_paths = {base, h.paths_size};
   if (state_checksum(s) != h.checksum) return damaged("damaged (checksum)");
   // Every path inside the pool (save_state writes them in path_less order).
-  for (auto& r : s.entries)
-    if (std::uint64_t(r.path_off) + r.path_len > s.paths.size()) return damaged("damaged");
+  for (auto& r : s.mapped_entries)
+    if (std::uint64_t(r.path_off) + r.path_len > h.paths_size) return damaged("damaged");
   return s;
 }
 

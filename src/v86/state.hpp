@@ -10,7 +10,9 @@
 // checksum does not match) is ignored: the run is a fresh export.
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,11 +62,18 @@ struct State {
   int zstd_level = 0;
   std::int64_t dir_mtime_ns = 0;  // DIR's mtime after the last run's blob changes
   std::int64_t written_ns = 0;    // the state file's own mtime (racy-git check)
+  // A state being built keeps its entries and path bytes here; a loaded one maps the
+  // file and views them in place (see recs() and pool()).
   std::vector<StatRecord> entries;  // sorted by path_less
   std::string paths;                // path bytes of the entries
   std::vector<BlobRecord> blobs;    // sorted by (digest, flags)
+  std::shared_ptr<const void> mapping;
+  std::span<const StatRecord> mapped_entries;
+  std::string_view mapped_paths;
 
-  std::string_view path(const StatRecord& r) const { return {paths.data() + r.path_off, r.path_len}; }
+  std::span<const StatRecord> recs() const { return mapping ? mapped_entries : std::span<const StatRecord>(entries); }
+  std::string_view pool() const { return mapping ? mapped_paths : std::string_view(paths); }
+  std::string_view path(const StatRecord& r) const { return {pool().data() + r.path_off, r.path_len}; }
   // The record of `path`, or nullptr.
   const StatRecord* find(std::string_view path) const;
   // Appends a record (callers add in sorted order, or call sort_entries()).

@@ -88,6 +88,7 @@ struct Walker {
   struct Local {
     std::vector<Entry> kids;
     std::vector<std::uint32_t> order;  // kids sorted by name
+    std::vector<std::pair<std::string_view, std::uint32_t>> keys;
     std::vector<std::string> skipped, warnings;
     std::vector<char> buf = std::vector<char>(64 * 1024);
     std::string link_buf = std::string(4096, '\0');
@@ -157,9 +158,12 @@ struct Walker {
       }
     }
     // Sorted here, in parallel, so the tree comes out with sorted children.
+    // On (name, index) pairs: comparing through the entries misses the cache.
+    l.keys.clear();
+    for (std::uint32_t k = 0; k < l.kids.size(); ++k) l.keys.emplace_back(l.kids[k].name(), k);
+    std::sort(l.keys.begin(), l.keys.end());
     l.order.resize(l.kids.size());
-    for (std::uint32_t k = 0; k < l.order.size(); ++k) l.order[k] = k;
-    std::sort(l.order.begin(), l.order.end(), [&](std::uint32_t a, std::uint32_t b) { return l.kids[a].name() < l.kids[b].name(); });
+    for (std::size_t k = 0; k < l.keys.size(); ++k) l.order[k] = l.keys[k].second;
   }
 
   void add(const Job& j, Local& l, int dfd, std::string_view name, const char* cname) {
