@@ -4,7 +4,7 @@ prints a table of figures and ratios. Ratios are measured side by side in one ru
 
 usage: export_bench.py QUICKBOOT CACHE_DIR WORK_DIR
 """
-import json, os, re, shutil, statistics, subprocess, sys, time
+import json, os, re, statistics, subprocess, sys, time
 
 QB, CACHE, WORK = sys.argv[1:4]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -16,25 +16,28 @@ def run(cmd, env=None, capture=False):
     r = subprocess.run(cmd, env=e, check=True, stdout=subprocess.PIPE if capture else subprocess.DEVNULL)
     return time.perf_counter() - t, (r.stdout if capture else None)
 
-def fresh(out):
-    shutil.rmtree(out, ignore_errors=True)
+_outs = 0
+
+def new_out(base):
+    """A new, empty output directory. Nothing is deleted while the bench runs (export.sh
+    removes WORK_DIR at exit): this VM's root is ext4 without a journal, whose inode
+    allocator steps over every inode freed in the last 60 s (360 s while its table
+    block is dirty) one by one, so any run that follows the deletion of a previous
+    run's 100,000 files measures that scan far more than its own work (perf:
+    recently_deleted, find_get_block_common; a full export of 100k files went from
+    2.7 s to 20 s). Both the reference and quickboot are timed this way."""
+    global _outs
+    _outs += 1
+    return f"{base}.{_outs}"
 
 def median_fresh(make_cmd, out, n=3, env=None):
-    """Median of n runs, each into a new empty directory out.N. The directories are
-    removed only after the last run: on ext4 without a journal (this VM's root), inodes
-    freed in the last ~30 s are skipped one by one when new ones are allocated, so a
-    run that starts right after deleting the previous run's 100,000 files measures
-    that scan more than its own work (perf: recently_deleted, find_get_block_common).
-    The reference and quickboot are timed the same way. Returns (median, last out)."""
-    ts, outs = [], []
-    for i in range(n):
-        o = f"{out}.{i}"
-        fresh(o); os.sync()
-        outs.append(o)
+    """Median of n runs, each into a new empty directory. Returns (median, last out)."""
+    ts = []
+    for _ in range(n):
+        o = new_out(out)
+        os.sync()
         ts.append(run(make_cmd(o), env)[0])
-    for o in outs[:-1]:
-        fresh(o)
-    return statistics.median(ts), outs[-1]
+    return statistics.median(ts), o
 
 def qb_export(src, out, *extra):
     return [QB, "-q", "export", src, "--out", out, *extra]
@@ -58,11 +61,10 @@ def full_vs_reference(name, src):
     out = os.path.join(WORK, "out-" + name)
     ref_out = os.path.join(WORK, "ref-" + name)
     cat_tree(src)  # warms the page cache
-    ref, ref_last = median_fresh(lambda o: ["python3", os.path.join(HERE, "ref_export.py"), src, o], ref_out, n=2)
+    ref, _ = median_fresh(lambda o: ["python3", os.path.join(HERE, "ref_export.py"), src, o], ref_out, n=2)
     qb, qb_last = median_fresh(lambda o: qb_export(src, o), out, n=3)
     row(f"{name}: full export, reference work (read+hash, read+hash+copy)", f"{ref*1000:.0f} ms")
     row(f"{name}: full export, quickboot", f"{qb*1000:.0f} ms", ">= 10x faster", f"ratio {ref/qb:.1f}x")
-    shutil.rmtree(ref_last, ignore_errors=True)
     return qb_last
 
 def one_file_reexport(name, src, out, victim_dir):
@@ -93,8 +95,7 @@ def large_throughput(src):
     run(["cat"] + [os.path.join(src, f) for f in os.listdir(src)])  # page cache
     hs = []
     for _ in range(3):
-        fresh(out)
-        _, o = run([QB, "--json", "export", src, "--out", out], capture=True)
+        _, o = run([QB, "--json", "export", src, "--out", new_out(out)], capture=True)
         hs.append(json.loads(o)["timings_ms"]["hash"] / 1000)
     h = statistics.median(hs)
     sp = subprocess.run(["openssl", "speed", "-evp", "sha256", "-bytes", "16384", "-seconds", "3"],
@@ -107,8 +108,7 @@ def large_throughput(src):
         f"{100*total/h/(per_core*cores):.0f}% of openssl x cores")
 
 def memory(name, src):
-    out = os.path.join(WORK, "out-mem")
-    fresh(out)
+    out = new_out(os.path.join(WORK, "out-mem"))
     r = subprocess.run(["/usr/bin/time", "-v", QB, "-q", "export", src, "--out", out],
                        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, check=True)
     kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
@@ -120,17 +120,12 @@ def uring_vs_pread(name, src):
     for reader in ("io_uring", "pread"):
         ts, hs = [], []
         for i in range(3):
-            o_dir = f"{out}.{reader}.{i}"  # new directories, removed after: see median_fresh
-            fresh(o_dir); os.sync()
+            o_dir = new_out(out)
+            os.sync()
             t, o = run([QB, "--json", "export", src, "--out", o_dir, "--reader", reader], capture=True)
             ts.append(t); hs.append(json.loads(o)["timings_ms"]["hash"])
         res[reader] = (statistics.median(ts), statistics.median(hs))
-    for reader in ("io_uring", "pread"):
-        for i in range(2):
-            fresh(f"{out}.{reader}.{i}")
-    fresh(out)
-    os.rename(f"{out}.pread.2", out)
-    fresh(f"{out}.io_uring.2")
+    out = o_dir
     for reader, (t, h) in res.items():
         row(f"{name}: full export with --reader {reader}", f"{t*1000:.0f} ms", "", f"read+hash+store phase {h:.0f} ms")
     # Read+hash only (blobs already there, no state): what io_uring buys for reading.

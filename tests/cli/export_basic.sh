@@ -26,6 +26,12 @@ PY
 # Byte-stable: a fresh export of the same tree gives the same bytes.
 qb export "$T/src" --out "$T/out2"
 cmp "$T/o/fs.json" "$T/out2/fs.json"
+# --sync (durable: flushes blobs, fs.json and the state) gives the same output.
+qb export "$T/src" --out "$T/out3" --sync
+cmp "$T/o/fs.json" "$T/out3/fs.json"
+python3 "$V86/check_fs_json.py" "$T/src" "$T/out3"
+# No temp files are left in DIR (blobs are linked in from anonymous files).
+! ls -a "$T/out3" | grep -q 'tmp' || fail "temp files left in the output"
 
 # Incremental: nothing changed, nothing read.
 qb export "$T/src" --out "$T/o" --json > "$T/d2.json"
