@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <memory>
@@ -73,11 +74,14 @@ struct Walker {
   std::vector<std::string>& unreadable;
   Tree tree;
 
+  // A directory to list. It is opened only when a thread takes it (relative to the
+  // root, never through a symlink), so the number of open descriptors stays at one
+  // per thread however wide the tree is.
   struct Job {
-    int fd;
     std::int32_t dir;     // entry index, -1 for the root
     std::string prefix;   // its path
   };
+  int root_fd = -1;
   std::mutex mu;
   std::condition_variable cv;
   std::vector<Job> queue;
@@ -112,11 +116,10 @@ struct Walker {
       queue.pop_back();
       ++busy;
       lock.unlock();
+      bool opened = true;
       try {
-        list(j, l);
+        opened = list(j, l);
       } catch (...) {
-        for (auto& e : l.kids)
-          if (e.is_dir() && !e.children.empty() && e.children.back() != ~0u) ::close(static_cast<int>(e.children.back()));
         lock.lock();
         if (!failure) failure = std::current_exception();
         stop = true;
@@ -125,20 +128,40 @@ struct Walker {
         break;
       }
       lock.lock();
-      publish(j, l);
+      if (opened) publish(j, l);
+      else unreadable.push_back(j.prefix.empty() ? "." : j.prefix);
       --busy;
       cv.notify_all();
     }
-    // Descriptors of jobs never started (after a failure).
-    if (stop)
-      for (auto& q : queue) ::close(q.fd);
     if (stop) queue.clear();
   }
 
-  // Reads directory j.fd into l.kids (without the lock).
-  void list(const Job& j, Local& l) {
-    Fd fd(j.fd);
+  // Opens directory `rel` under the root without following any symlink on the way.
+  int open_dir(const std::string& rel) {
+    const char* p = rel.empty() ? "." : rel.c_str();
+#ifdef SYS_openat2
+    static std::atomic<bool> no_openat2{false};
+    if (!no_openat2) {
+      struct {
+        std::uint64_t flags, mode, resolve;
+      } how{O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, 0x08 /*BENEATH*/ | 0x04 /*NO_SYMLINKS*/ | 0x02 /*NO_MAGICLINKS*/};
+      long fd = ::syscall(SYS_openat2, root_fd, p, &how, sizeof how);
+      if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) return static_cast<int>(fd);
+      no_openat2 = true;  // old kernel or seccomp: plain openat (the last component is still not followed)
+    }
+#endif
+    return ::openat(root_fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }
+
+  // Reads directory j into l.kids (without the lock). False: it cannot be opened.
+  bool list(const Job& j, Local& l) {
     l.kids.clear();
+    Fd fd(open_dir(j.prefix));
+    if (!fd) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+        throw Error::from_errno("cannot open the directory", j.prefix.empty() ? "." : j.prefix);
+      return false;
+    }
     for (;;) {
       long n = ::syscall(SYS_getdents64, fd.get(), l.buf.data(), l.buf.size());
       if (n < 0) {
@@ -164,6 +187,7 @@ struct Walker {
     std::sort(l.keys.begin(), l.keys.end());
     l.order.resize(l.kids.size());
     for (std::size_t k = 0; k < l.keys.size(); ++k) l.order[k] = l.keys[k].second;
+    return true;
   }
 
   void add(const Job& j, Local& l, int dfd, std::string_view name, const char* cname) {
@@ -201,12 +225,6 @@ struct Walker {
         return;
       }
     }
-    if (S_ISDIR(st.st_mode)) {
-      // Opened now, relative to the parent, while its descriptor is open.
-      int cfd = ::openat(dfd, cname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      e.children.push_back(static_cast<std::uint32_t>(cfd));  // stash; taken in publish()
-      if (cfd < 0) e.children.back() = ~0u;
-    }
   }
 
   // Appends l's entries to the tree and queues their directories (with the lock).
@@ -221,12 +239,7 @@ struct Walker {
     for (auto k : l.order) {
       Entry& e = l.kids[k];
       std::uint32_t idx = static_cast<std::uint32_t>(tree.entries.size());
-      if (e.is_dir()) {
-        int cfd = e.children.back() == ~0u ? -1 : static_cast<int>(e.children.back());
-        e.children.clear();
-        if (cfd < 0) unreadable.push_back(e.path);
-        else queue.push_back(Job{cfd, static_cast<std::int32_t>(idx), e.path});
-      }
+      if (e.is_dir()) queue.push_back(Job{static_cast<std::int32_t>(idx), e.path});
       tree.entries.push_back(std::move(e));
     }
     (j.dir < 0 ? tree.root : tree.entries[static_cast<std::size_t>(j.dir)].children) = std::move(kids);
@@ -237,11 +250,12 @@ struct Walker {
 
 Tree walk_directory(const std::filesystem::path& root, const SourceOptions& o, std::vector<std::string>& unreadable,
                     std::size_t expect) {
-  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw Error::from_errno("cannot open the directory", root);
+  Fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw Error::from_errno("cannot open the directory", root);
   Walker w(o, unreadable);
+  w.root_fd = fd.get();
   w.tree.entries.reserve(expect + expect / 16 + 64);
-  w.queue.push_back({fd, -1, ""});
+  w.queue.push_back({-1, ""});
   w.run(std::max(1u, std::min(4u, std::thread::hardware_concurrency())));
   std::sort(unreadable.begin(), unreadable.end());
   return std::move(w.tree);
