@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <exception>
+#include <thread>
 #include <cstring>
 #include <unordered_set>
 
@@ -331,10 +333,81 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   static const Digest empty = sha256("");
   store.put(empty, {}, zc.get());
 
-  std::string json = render_fs_json(tree, [&](const Entry& e, std::string& buf) {
-    if (e.blob_flags != 0xff) append_name_of(e.digest, e.blob_flags, buf);
-    else store.append_name(e.digest, buf);
-  });
+  // Every hashed file's blob name flags first: from here on the renderer thread and
+  // the state below read the entries at the same time, and nothing writes them.
+  for (auto& e : tree.entries)
+    if (e.is_reg() && e.hashed && e.blob_flags == 0xff) e.blob_flags = static_cast<std::uint8_t>(store.flags_of(e.digest));
+  // fs.json is rendered on a second thread while this one builds the new state.
+  std::string json;
+  std::exception_ptr render_error;
+  State st;
+  {
+    std::jthread renderer([&] {
+      try {
+        json = render_fs_json(tree, [&](const Entry& e, std::string& buf) {
+          if (e.blob_flags != 0xff) append_name_of(e.digest, e.blob_flags, buf);
+          else store.append_name(e.digest, buf);  // throws: no blob
+        });
+      } catch (...) {
+        render_error = std::current_exception();
+      }
+    });
+    // The new state, in the same depth-first order as the merge above, and the delta.
+    st.source = source.string();
+    st.zstd_level = o.zstd_level;
+    st.entries.reserve(tree.entries.size());
+    st.paths.reserve(old ? old->pool().size() + 4096 : tree.entries.size() * 24);
+    // Blobs this run added that a live entry names (a file that changed while being
+    // read may have left one behind that nothing names).
+    // Without re-read files (directory source), every blob added names the content of a
+    // file read this run, or the empty blob: all are named, no set is needed.
+    const bool all_named = is_dir && !rep.reread;
+    std::unordered_map<Digest, bool, DigestHash> fresh;
+    std::vector<Digest> added_digests = store.added_digests();
+    if (!all_named)
+      for (auto& d : added_digests) fresh.emplace(d, false);
+    std::vector<char> seen_old(old ? old->recs().size() : 0, 0);
+    for_each_preorder(tree, [&](std::uint32_t i) {
+      const Entry& e = tree.entries[i];
+      ++delta.entries;
+      delta.total_size += e.size;
+      StatRecord r = record_of(e);
+      if (!e.cacheable) {
+        r.has_digest = 0;
+        r.digest = Digest{};
+      }
+      if (e.is_reg() && e.hashed && !fresh.empty())
+        if (auto it = fresh.find(e.digest); it != fresh.end()) it->second = true;
+      std::int32_t k = i < old_rec.size() ? old_rec[i] : -1;
+      if (old && !is_dir) {
+        // tar: no merge above; look the path up
+        if (const StatRecord* p = old->find(e.path)) k = static_cast<std::int32_t>(p - old->recs().data());
+      }
+      if (k < 0) {
+        delta.entries_added.push_back(e.path);
+      } else {
+        seen_old[static_cast<std::size_t>(k)] = 1;
+        const StatRecord& pr = old->recs()[static_cast<std::size_t>(k)];
+        if (pr.mode != e.mode || pr.size != e.size || pr.mtime_ns != e.mtime_ns || pr.ctime_ns != e.ctime_ns ||
+            pr.ino != e.ino || (e.is_reg() && pr.has_digest && pr.digest != e.digest))
+          delta.entries_changed.push_back(e.path);
+      }
+      st.add(e.path, r);
+    });
+    if (old)
+      for (std::size_t k = 0; k < old->recs().size(); ++k)
+        if (!seen_old[k]) delta.entries_removed.push_back(std::string(old->path(old->recs()[k])));
+    // The entry lists are in path order already (the walk's and the state's order).
+    fresh[empty] = true;  // always referenced
+    delta.blobs_added.reserve(added_digests.size());
+    for (auto& d : added_digests)
+      if (all_named || fresh[d]) delta.blobs_added.push_back(store.name_of(d));
+    std::sort(delta.blobs_added.begin(), delta.blobs_added.end());
+    delta.collisions = store.collisions();
+
+    st.blobs = store.records();
+  }  // joins the renderer
+  if (render_error) std::rethrow_exception(render_error);
   timer.lap("render");
 
   // Every blob fs.json names must be in place before fs.json is: each was linked or
@@ -369,62 +442,6 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   crash_point();
   timer.lap("publish");
 
-  // The new state, in the same depth-first order as the merge above, and the delta.
-  State st;
-  st.source = source.string();
-  st.zstd_level = o.zstd_level;
-  st.entries.reserve(tree.entries.size());
-  st.paths.reserve(old ? old->paths.size() + 4096 : tree.entries.size() * 24);
-  // Blobs this run added that a live entry names (a file that changed while being
-  // read may have left one behind that nothing names).
-  // Without re-read files (directory source), every blob added names the content of a
-  // file read this run, or the empty blob: all are named, no set is needed.
-  const bool all_named = is_dir && !rep.reread;
-  std::unordered_map<Digest, bool, DigestHash> fresh;
-  std::vector<Digest> added_digests = store.added_digests();
-  if (!all_named)
-    for (auto& d : added_digests) fresh.emplace(d, false);
-  std::vector<char> seen_old(old ? old->recs().size() : 0, 0);
-  for_each_preorder(tree, [&](std::uint32_t i) {
-    Entry& e = tree.entries[i];
-    ++delta.entries;
-    delta.total_size += e.size;
-    if (e.is_reg() && e.hashed && e.blob_flags == 0xff) e.blob_flags = static_cast<std::uint8_t>(store.flags_of(e.digest));
-    StatRecord r = record_of(e);
-    if (!e.cacheable) {
-      r.has_digest = 0;
-      r.digest = Digest{};
-    }
-    if (e.is_reg() && e.hashed && !fresh.empty())
-      if (auto it = fresh.find(e.digest); it != fresh.end()) it->second = true;
-    std::int32_t k = i < old_rec.size() ? old_rec[i] : -1;
-    if (old && !is_dir) {
-      // tar: no merge above; look the path up
-      if (const StatRecord* p = old->find(e.path)) k = static_cast<std::int32_t>(p - old->recs().data());
-    }
-    if (k < 0) {
-      delta.entries_added.push_back(e.path);
-    } else {
-      seen_old[static_cast<std::size_t>(k)] = 1;
-      const StatRecord& pr = old->recs()[static_cast<std::size_t>(k)];
-      if (pr.mode != e.mode || pr.size != e.size || pr.mtime_ns != e.mtime_ns || pr.ctime_ns != e.ctime_ns ||
-          pr.ino != e.ino || (e.is_reg() && pr.has_digest && pr.digest != e.digest))
-        delta.entries_changed.push_back(e.path);
-    }
-    st.add(e.path, r);
-  });
-  if (old)
-    for (std::size_t k = 0; k < old->recs().size(); ++k)
-      if (!seen_old[k]) delta.entries_removed.push_back(std::string(old->path(old->recs()[k])));
-  // The entry lists are in path order already (the walk's and the state's order).
-  fresh[empty] = true;  // always referenced
-  delta.blobs_added.reserve(added_digests.size());
-  for (auto& d : added_digests)
-    if (all_named || fresh[d]) delta.blobs_added.push_back(store.name_of(d));
-  std::sort(delta.blobs_added.begin(), delta.blobs_added.end());
-  delta.collisions = store.collisions();
-
-  st.blobs = store.records();
   st.dir_mtime_ns = mtime_ns(out);
   // Rewritten only when something changed, or when files were read (racily clean
   // entries re-read: the state's new mtime makes them trusted next time).
