@@ -5,7 +5,10 @@
 #  - large-file throughput vs `openssl speed -evp sha256` x cores;
 #  - re-export after changing one file; peak memory; io_uring vs the pread fallback.
 # Trees are cached under ~/.cache/quickboot/bench. Needs root (debootstrap), python3,
-# /usr/bin/time (package `time`). Run it on an otherwise idle machine.
+# /usr/bin/time (package `time`). Run it on an otherwise idle machine, and not within a
+# few minutes of deleting a large tree on the same ext4 filesystem (without a journal,
+# ext4 steps over recently freed inodes one by one: see new_out in lib/export_bench.py).
+# Outputs are kept until the end (several GB under $TMPDIR or /var/tmp).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 QB=$(realpath "${1:-$here/../build/quickboot}")
