@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <exception>
+#include <future>
 #include <thread>
 #include <cstring>
 #include <unordered_set>
@@ -215,6 +216,10 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
     throw Error(fmt::format("another export into {} is running", out.string()));
 
+  // OpenSSL's first use costs about a millisecond (provider set-up): started now on
+  // its own thread, it overlaps the walk. Its result is the empty blob's digest.
+  auto empty_digest = std::async(std::launch::async, [] { return sha256(""); });
+
   const fs::path state_file = out / ".quickboot" / "state";
   auto old = load_state(state_file);
   if (old && old->source != source.string()) old.reset();  // another source: start over
@@ -330,7 +335,7 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   for (auto& p : tree.skipped) delta.skipped.push_back(printable(p));  // JSON needs UTF-8
 
   // v86 fetches the empty blob even for 0-byte reads: it must always exist.
-  static const Digest empty = sha256("");
+  const Digest empty = empty_digest.get();
   store.put(empty, {}, zc.get());
 
   // Every hashed file's blob name flags first: from here on the renderer thread and
