@@ -7,19 +7,13 @@
 
 . /qb/run.conf
 
-load_modules virtio_console
-_tries=0
-until _out=$(qb_port qb.stdout) && _err=$(qb_port qb.stderr) && _st=$(qb_port qb.status) &&
-      [ -c "$_out" ] && [ -c "$_err" ] && [ -c "$_st" ] &&
-      { [ "$QB_WATCH" != 1 ] || { _ctl=$(qb_port qb.control) && [ -c "$_ctl" ]; }; }; do
-    _tries=$((_tries + 1))
-    [ $_tries -gt 200 ] && fatal "the virtio-serial ports of quickboot run did not appear"
-    sleep 0.05
-done
-exec 5>"$_out" 6>"$_err" 7>"$_st"
+_ports="stdout stderr status"
+[ "$QB_WATCH" = 1 ] && _ports="$_ports control"
+qb_wait_ports $_ports || fatal "the virtio-serial ports of quickboot run did not appear"
+exec 5>"$qb_dev_stdout" 6>"$qb_dev_stderr" 7>"$qb_dev_status"
 if [ "$QB_WATCH" = 1 ]; then
     # Opened before /proc moves into the new root.
-    exec 8<"$_ctl" 9>/proc/sys/vm/drop_caches
+    exec 8<"$qb_dev_control" 9>/proc/sys/vm/drop_caches
 fi
 
 move_api_mounts /new_root
