@@ -20,9 +20,12 @@ rm -rf "$work/rootfs"
 bash examples/busybox-rootfs.sh "$work/rootfs"
 echo
 echo "== quickboot boot $work/rootfs   (the rootfs's own /sbin/init; console below)"
+t0=$(date +%s%N)
 $qb boot "$work/rootfs" </dev/null
+echo "(booted in $(( ($(date +%s%N) - t0) / 1000000 )) ms; under TCG the first boot of a machine also saves its boot snapshot)"
 echo
 echo "== quickboot run $work/rootfs -- sh -c 'cat /etc/motd; uname -sr; exit 7'"
 rc=0
+t0=$(date +%s%N)
 $qb run "$work/rootfs" -- sh -c 'cat /etc/motd; uname -sr; exit 7' || rc=$?
-echo "(exit status from the guest: $rc)"
+echo "(exit status from the guest: $rc, in $(( ($(date +%s%N) - t0) / 1000000 )) ms: restored from the boot snapshot under TCG)"

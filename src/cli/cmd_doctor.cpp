@@ -182,8 +182,18 @@ Check check_store() {
   }
   c.data["kernels"] = kernels;
   c.data["default_kernel"] = def ? nlohmann::json(*def) : nlohmann::json(nullptr);
-  c.detail = fmt::format("{}: {:.1f} GiB free, {} kernel{}{}", home.string(), double(free_bytes) / double(1ull << 30),
-                         kernels, kernels == 1 ? "" : "s", def ? ", default " + *def : "");
+  // Boot snapshots (docs/boot.md): a few, tens of MB each; say how much they hold.
+  std::uint64_t snap_bytes = 0, snaps = 0;
+  for (const auto& e : fs::directory_iterator(home / "snapshots", ec))
+    if (e.path().extension() == ".vmstate") {
+      ++snaps;
+      snap_bytes += e.file_size(ec);
+    }
+  c.data["snapshots"] = snaps;
+  c.data["snapshot_bytes"] = snap_bytes;
+  c.detail = fmt::format("{}: {:.1f} GiB free, {} kernel{}{}, {} boot snapshot{} ({} MB)", home.string(),
+                         double(free_bytes) / double(1ull << 30), kernels, kernels == 1 ? "" : "s",
+                         def ? ", default " + *def : "", snaps, snaps == 1 ? "" : "s", snap_bytes >> 20);
   if (free_bytes < (1ull << 30)) {
     c.status = Status::warning;
     c.detail += " (under 1 GiB: a kernel with modules takes ~400 MiB)";

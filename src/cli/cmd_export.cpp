@@ -84,7 +84,7 @@ void add_export_command(CLI::App& app, GlobalOptions& g) {
       ->expected(0, 1)
       ->default_str("19")
       ->check(CLI::Range(1, 22));
-  cmd->add_option("--exclude", a->excludes, "Leave out PATH (relative to SOURCE): a file, or a directory and all below it");
+  cmd->add_option("--exclude", a->excludes, "Leave out PATH (relative to SOURCE): a file, or a directory and all below it")->allow_extra_args(false);
   cmd->add_flag("--prune", a->prune, "Delete blobs that nothing refers to any more, after the new fs.json is in place");
   cmd->add_flag("--skip-unreadable", a->skip_unreadable,
                 "Leave out files and directories that cannot be read, with a warning, instead of failing");

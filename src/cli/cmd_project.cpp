@@ -18,8 +18,10 @@
 #include "core/file_util.hpp"
 #include "core/log.hpp"
 #include "core/paths.hpp"
+#include "core/signals.hpp"
 #include "kernel/store.hpp"
 #include "project/state.hpp"
+#include "watch/watcher.hpp"
 
 namespace qb::cli {
 
@@ -34,39 +36,69 @@ struct UpArgs {
   std::vector<std::string> argv;
 };
 
+// Blocks until one of `files` changes (a config with an error, under `up -w`): true,
+// or false on SIGINT/SIGTERM.
+bool wait_for_change(const std::vector<fs::path>& files) {
+  watch::Watcher w;
+  for (const auto& f : files) w.add_root("config", f);
+  SignalPipe signals;
+  return w.next(signals.fd()).has_value();
+}
+
 void up(const UpArgs& a, GlobalOptions& g) {
   fs::path root = require_project_root(a.dir);
-  auto cfg = project::load(root, a.variant);
-  fs::path state = project::state_dir(root);
-  fs::create_directories(state);
-  auto kernel = ensure_kernel(cfg);
-  ensure_rootfs(cfg);
-  ensure_export(cfg);
-  auto opts = boot_options(cfg, kernel);
-
-  // QEMU's sockets and the per-boot initramfs go to the project's runtime directory
-  // (both follow TMPDIR), so `clean` can tell this project's QEMU from any other.
-  fs::path runtime = project::runtime_dir(root);
-  fs::create_directories(runtime);
-  ::setenv("TMPDIR", runtime.c_str(), 1);
-  project::RunRecord record(state, runtime);
-  if (!cfg.variant.empty()) log::notice("project {} (variant {})", root.string(), cfg.variant);
-  if (a.watch) {
-    // The watch loop boots, re-exports and re-runs on every edit from here on.
-    WatchOptions w;
-    w.boot = opts;
-    if (!cfg.export_dir.empty()) {
-      w.export_dir = cfg.export_dir.string();
-      w.zstd_level = cfg.export_zstd;
+  std::vector<fs::path> config_files;
+  for (bool restarted = false;; restarted = true) {
+    project::Config cfg;
+    try {
+      cfg = project::load(root, a.variant);
+    } catch (const Error& e) {
+      if (!restarted) throw;
+      // A typo in the middle of a watch session: say so and wait for the fix.
+      log::warn("{}; fix it and save: the loop restarts then (Ctrl-C ends)", e.what());
+      if (!wait_for_change(config_files)) {
+        g.exit_code = 130;
+        return;
+      }
+      continue;
     }
-    if (!a.argv.empty()) w.run = shell_quote(a.argv);
-    g.exit_code = watch_loop(w, g);
-  } else if (a.argv.empty()) {
-    g.exit_code = boot_interactive(opts, g);
-  } else {
-    g.exit_code = run_command(opts, a.argv, a.timeout >= 0 ? a.timeout : cfg.timeout_s, g);
+    config_files = cfg.files;
+    fs::path state = project::state_dir(root);
+    fs::create_directories(state);
+    auto kernel = ensure_kernel(cfg);
+    ensure_rootfs(cfg);
+    ensure_export(cfg);
+    auto opts = boot_options(cfg, kernel);
+
+    // QEMU's sockets and the per-boot initramfs go to the project's runtime directory
+    // (both follow TMPDIR), so `clean` can tell this project's QEMU from any other.
+    fs::path runtime = project::runtime_dir(root);
+    fs::create_directories(runtime);
+    ::setenv("TMPDIR", runtime.c_str(), 1);
+    project::RunRecord record(state, runtime);
+    if (!cfg.variant.empty()) log::notice("project {} (variant {})", root.string(), cfg.variant);
+    if (a.watch) {
+      // The watch loop boots, re-exports and re-runs on every edit from here on; a
+      // change of the configuration itself restarts it with the new settings.
+      WatchOptions w;
+      w.boot = opts;
+      if (!cfg.export_dir.empty()) {
+        w.export_dir = cfg.export_dir.string();
+        w.zstd_level = cfg.export_zstd;
+      }
+      if (!a.argv.empty()) w.run = shell_quote(a.argv);
+      w.config_files = cfg.files;
+      int code = watch_loop(w, g);
+      if (code == kRestartLoop) continue;
+      g.exit_code = code;
+    } else if (a.argv.empty()) {
+      g.exit_code = boot_interactive(opts, g);
+    } else {
+      g.exit_code = run_command(opts, a.argv, a.timeout >= 0 ? a.timeout : cfg.timeout_s, g);
+    }
+    remove_all_quiet(runtime);
+    return;
   }
-  remove_all_quiet(runtime);
 }
 
 // SIGTERM, then SIGKILL if it is still there after 2 s. `pid` is not our child: we

@@ -12,6 +12,7 @@
 #include "initramfs/cpio_archive.hpp"
 #include "initramfs/guest_modules.hpp"
 #include "qemu/accel.hpp"
+#include "qemu/snapshot.hpp"
 
 namespace qb::cli {
 
@@ -20,7 +21,7 @@ namespace fs = std::filesystem;
 void add_boot_options(CLI::App& cmd, BootOptions& o) {
   cmd.add_option("ROOTFS", o.rootfs, "Host directory to boot as the guest's root (shared over virtio-9p)")->required();
   add_initrd_options(cmd, o.initrd, false);
-  cmd.add_option("--append", o.append, "Extra kernel command line (repeatable; later words win)");
+  cmd.add_option("--append", o.append, "Extra kernel command line (repeatable; later words win)")->allow_extra_args(false);
   cmd.add_option("--memory", o.memory_mb, "Guest memory in MiB (default 512)");
   cmd.add_option("--cpus", o.cpus, "Guest CPUs (default 1)");
   cmd.add_option("--accel", o.accel, "auto (KVM if it really works, else TCG), kvm or tcg")
@@ -28,25 +29,14 @@ void add_boot_options(CLI::App& cmd, BootOptions& o) {
   cmd.add_option("--machine", o.machine, "pc (default, measured most reliable), q35 or microvm")
       ->check(CLI::IsMember({"pc", "q35", "microvm"}));
   cmd.add_flag("--writable", o.writable, "Let the guest write through to ROOTFS (default: a tmpfs overlay protects it)");
-  cmd.add_option("--inject", o.injects, "Share another host directory: HOST:GUEST[:ro] (repeatable)");
+  cmd.add_option("--inject", o.injects, "Share another host directory: HOST:GUEST[:ro] (repeatable)")->allow_extra_args(false);
   cmd.add_option("--overlay", o.overlays,
-                 "Layer a host directory over ROOTFS, read-only (repeatable; later ones win, all win over ROOTFS)");
+                 "Layer a host directory over ROOTFS, read-only (repeatable; later ones win, all win over ROOTFS)")
+      ->allow_extra_args(false);
   cmd.add_option("--net", o.net, "none (default) or user (QEMU user networking)")->check(CLI::IsMember({"none", "user"}));
   cmd.add_option("--qemu-arg", o.qemu_args, "Pass one more argument to QEMU (repeatable)")->allow_extra_args(false);
-}
-
-std::string shell_quote(const std::vector<std::string>& argv) {
-  std::string s;
-  for (const auto& a : argv) {
-    if (!s.empty()) s += ' ';
-    s += '\'';
-    for (char c : a) {
-      if (c == '\'') s += "'\\''";
-      else s += c;
-    }
-    s += '\'';
-  }
-  return s;
+  cmd.add_flag("--no-snapshot{false}", o.snapshot,
+               "Boot from scratch every time instead of restoring the saved boot snapshot (TCG only; see docs/boot.md)");
 }
 
 namespace {
@@ -56,19 +46,36 @@ bool exists_in_root(const fs::path& root, const std::string& guest) {
   return fs::exists(fs::symlink_status(root / fs::path(guest).relative_path(), ec));
 }
 
-std::string cmdline_value(const std::vector<std::string>& words, const std::string& key) {
-  std::string v;
-  for (const auto& line : words) {
+// The words of the --append lines, in order (each line may hold several).
+std::vector<std::string> append_words(const std::vector<std::string>& lines) {
+  std::vector<std::string> words;
+  for (const auto& line : lines) {
     std::size_t i = 0;
     while (i < line.size()) {
       auto j = line.find(' ', i);
-      std::string w = line.substr(i, j == std::string::npos ? std::string::npos : j - i);
-      if (w.rfind(key + "=", 0) == 0) v = w.substr(key.size() + 1);
-      if (j == std::string::npos) break;
+      if (j == std::string::npos) j = line.size();
+      if (j > i) words.push_back(line.substr(i, j - i));
       i = j + 1;
     }
   }
+  return words;
+}
+
+// The value of the last KEY=value word, as the kernel's command line parsing has it.
+std::string cmdline_value(const std::vector<std::string>& lines, const std::string& key) {
+  std::string v;
+  for (const auto& w : append_words(lines))
+    if (w.rfind(key + "=", 0) == 0) v = w.substr(key.size() + 1);
   return v;
+}
+
+// "rw" or "ro" as the kernel command line of a boot from scratch would end up: ours,
+// then the user's --append words, the last one winning.
+std::string rw_word(const BootOptions& o) {
+  std::string w = o.writable ? "rw" : "ro";
+  for (const auto& word : append_words(o.append))
+    if (word == "rw" || word == "ro") w = word;
+  return w;
 }
 
 } // namespace
@@ -130,27 +137,57 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
     overlay_tags.push_back(fmt::format("qbovl{}", overlay_tags.size()));
     vm_shares.push_back({overlay_tags.back(), fs::absolute(dir), true});
   }
+  // A snapshot boot (TCG, quickboot's runtime): the kernel boots from the base image
+  // alone up to the snapshot point, saved once and restored by later boots; this boot's
+  // own files (hooks, /config, settings) reach the guest afterwards over a share.
+  // Under KVM the kernel boots in well under a second and snapshots are left off. Nor
+  // when the hooks bring modprobe.d settings or firmware: the snapshot's modules were
+  // loaded before those files arrive.
+  const char* no_snap = std::getenv("QB_NO_SNAPSHOT");
+  p.snapshot = o.snapshot && choice.accel == qemu::Accel::tcg && o.machine != "microvm" &&
+               o.initrd.runtime == "quickboot" && !(no_snap && *no_snap && std::string(no_snap) != "0") &&
+               !built.module_settings;
+  if (o.snapshot && built.module_settings)
+    log::debug("no boot snapshot: the initramfs adds modprobe.d settings or firmware");
+
   // A rootfs without this kernel's modules gets the store's, read-only, so modprobe works.
   const std::string modpath = "/lib/modules/" + p.kernel.release;
-  if (!exists_in_root(rootfs, modpath) && !exists_in_root(rootfs, "/usr" + modpath)) {
+  // modules.dep, not the directory: a --writable boot leaves the empty mount point behind.
+  const bool need_mods =
+      !exists_in_root(rootfs, modpath + "/modules.dep") && !exists_in_root(rootfs, "/usr" + modpath + "/modules.dep");
+  // Snapshot boots always have the device (mounted only when needed): the saved machine
+  // stays the same whether or not a rootfs has its own modules.
+  if (need_mods || p.snapshot) {
     fs::path guest_mods = initramfs::guest_modules_dir(p.kernel.modules_dir, p.kernel.release,
                                                         quickboot_home() / "guest-modules" / p.kernel.id);
     vm_shares.push_back({"qbmods", guest_mods, true});
-    shares.push_back(fmt::format("qbmods|{}|ro", modpath));
+    if (need_mods) shares.push_back(fmt::format("qbmods|{}|ro", modpath));
   }
 
   p.scratch = make_temp_dir(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", "quickboot-boot");
+  std::string boot_conf = fmt::format("QB_PROTECT={}\nQB_SHARES=\"{}\"\nQB_OVERLAYS=\"{}\"\n{}", o.writable ? 0 : 1,
+                                      fmt::join(shares, " "), fmt::join(overlay_tags, " "),
+                                      // watch without a command: the guest keeps a cache-dropping agent
+                                      o.watch_mode && run_argv.empty() ? "QB_WATCH=1\n" : "");
+  if (p.snapshot)
+    // What the command line says on a boot from scratch, fixed in a snapshot.
+    boot_conf += fmt::format("rwopt={}\n{}{}", rw_word(o), interactive ? "quickboot_emergency=shell\n" : "",
+                             o.watch_mode ? "quickboot_marker=1\n" : "");
   initramfs::CpioArchive per_boot;
-  per_boot.add_file("qb/boot.conf",
-                    fmt::format("QB_PROTECT={}\nQB_SHARES=\"{}\"\nQB_OVERLAYS=\"{}\"\n{}", o.writable ? 0 : 1,
-                                fmt::join(shares, " "), fmt::join(overlay_tags, " "),
-                                // watch without a command: the guest keeps a cache-dropping agent
-                                o.watch_mode && run_argv.empty() ? "QB_WATCH=1\n" : ""));
+  per_boot.add_file("qb/boot.conf", boot_conf);
   if (!run_argv.empty())
-    per_boot.add_file("qb/run.conf", "QB_ARGV=" + shell_quote({shell_quote(run_argv)}) + "\n" +
+    per_boot.add_file("qb/run.conf", "QB_ARGV=" + shell_quote(std::string_view(shell_quote(run_argv))) + "\n" +
                                          (o.watch_mode ? "QB_WATCH=1\n" : ""));
   fs::path initrd = p.scratch / "initrd.img";
-  {
+  if (p.snapshot) {
+    // The guest unpacks one archive: hooks and /config, then this boot's settings.
+    fs::path ctl = p.scratch / "ctl";
+    fs::create_directories(ctl);
+    write_file_atomic(ctl / "boot.cpio",
+                      initramfs::join_newc(read_file(built.overlay_archive), per_boot.write(initramfs::Compression::none)));
+    vm_shares.push_back({"qbctl", ctl, true});
+    initrd = built.base_image;
+  } else {
     // The per-boot archive goes first: its files are not in the image, and nothing may
     // follow an lz4 stream (the kernel decodes it to the end of the initrd).
     std::string data = per_boot.write(initramfs::Compression::none);
@@ -164,8 +201,14 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
   vm.kernel = p.kernel.vmlinux && o.machine != "microvm" ? *p.kernel.vmlinux : p.kernel.bzimage;
   if (p.kernel.vmlinux && o.machine == "microvm") vm.kernel = *p.kernel.vmlinux;
   vm.initrd = initrd;
-  vm.append = qemu::fast_kernel_cmdline() + (o.writable ? " rw" : " ro") +
-              (interactive ? " quickboot.emergency=shell" : "") + (o.watch_mode ? " quickboot.marker=1" : "");
+  if (p.snapshot) {
+    vm.append = qemu::fast_kernel_cmdline() + " quickboot.snapshot=1";
+    vm.snapshot_boot = true;
+    vm.snapshot_dir = quickboot_home() / "snapshots";
+  } else {
+    vm.append = qemu::fast_kernel_cmdline() + (o.writable ? " rw" : " ro") +
+                (interactive ? " quickboot.emergency=shell" : "") + (o.watch_mode ? " quickboot.marker=1" : "");
+  }
   for (const auto& a : o.append) vm.append += " " + a;
   vm.memory_mb = o.memory_mb;
   vm.cpus = o.cpus;

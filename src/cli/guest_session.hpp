@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/initrd_options.hpp"
+#include "core/shell_quote.hpp"
 #include "kernel/store.hpp"
 #include "qemu/command.hpp"
 
@@ -27,6 +28,7 @@ struct BootOptions {
   std::vector<std::string> overlays; // directories over ROOTFS, read-only; later ones win
   std::string net = "none";
   std::vector<std::string> qemu_args;
+  bool snapshot = true;  // --no-snapshot turns boot snapshots off
   // Set by `watch`: the guest prints a marker at switch_root and, in run mode, stays up
   // running the command again on request (QB_WATCH=1) instead of powering off.
   bool watch_mode = false;
@@ -41,6 +43,7 @@ struct PreparedBoot {
   std::string accel_notice;
   double initrd_ms = 0;
   bool initrd_cached = false;
+  bool snapshot = false;  // a snapshot boot (vm.snapshot_boot)
 };
 
 // `run_argv` non-empty: the guest runs it instead of init. Throws Error for bad input,
@@ -57,7 +60,5 @@ int run_command(const BootOptions& o, const std::vector<std::string>& argv, doub
 // the guest powered off, throws Error (exit 3/4/130) otherwise.
 int boot_interactive(const BootOptions& o, GlobalOptions& g);
 
-// Shell-quotes argv for the guest's `eval "set -- ..."`.
-std::string shell_quote(const std::vector<std::string>& argv);
 
 } // namespace qb::cli

@@ -8,10 +8,10 @@ namespace qb::cli {
 
 void add_initrd_options(CLI::App& cmd, InitrdOptions& o, bool with_rootfs) {
   cmd.add_option("--kernel", o.kernel, "Kernel ID, ID prefix or release in the store (default: the default kernel)");
-  cmd.add_option("--hooks", o.hook_dirs, "Directory with hooks/NAME and install/NAME (repeatable, searched first)");
-  cmd.add_option("--hook", o.hooks, "Add NAME to HOOKS, in order (repeatable); 9p_root is always first");
-  cmd.add_option("--module", o.modules, "Add a kernel module and what it needs (repeatable)");
-  cmd.add_option("--add", o.adds, "Copy a host file into the image: HOST:GUEST (repeatable)");
+  cmd.add_option("--hooks", o.hook_dirs, "Directory with hooks/NAME and install/NAME (repeatable, searched first)")->allow_extra_args(false);
+  cmd.add_option("--hook", o.hooks, "Add NAME to HOOKS, in order (repeatable); 9p_root is always first")->allow_extra_args(false);
+  cmd.add_option("--module", o.modules, "Add a kernel module and what it needs (repeatable)")->allow_extra_args(false);
+  cmd.add_option("--add", o.adds, "Copy a host file into the image: HOST:GUEST (repeatable)")->allow_extra_args(false);
   cmd.add_option("--compress", o.compress, "none, zstd, gzip or lz4 (default none: fastest to build and boot)")
       ->check(CLI::IsMember({"none", "zstd", "gzip", "lz4"}));
   cmd.add_option("--runtime", o.runtime,

@@ -55,6 +55,7 @@ public:
     watcher_->add_root("runtime", data_dir() / "initrd");
     n = 0;
     for (const auto& d : o_.boot.overlays) watcher_->add_root(fmt::format("overlay{}", n++), d);
+    for (const auto& f : o_.config_files) watcher_->add_root("config", f);
     if (!o_.no_guest) {
       // The entry's bzImage stands for the kernel: watching its 4,000 module files
       // would cost hundreds of inotify watches for a directory that never changes.
@@ -73,6 +74,7 @@ public:
     if (!o_.no_guest) start_guest("first boot", Clock::now());
     for (;;) {
       if (signals.received()) return stop(130);
+      if (restart_) return stop(kRestartLoop);
       if (vm_ && vm_->running()) {
         auto deadline = watcher_->pending_until();
         bool batch_ready = false;
@@ -232,6 +234,13 @@ private:
     auto start = Clock::now() - b.waited;
     bool reboot = false, rootfs = b.overflowed;
     for (const auto& c : b.changes) {
+      if (c.root_id == "config") {
+        // Boot options, shares, the export: anything may have changed. Start over.
+        if (cycle_) finish_cycle("superseded by new changes", false, std::nullopt);
+        log::info("{} changed -> restarting with the new configuration", watcher_->absolute(c).filename().string());
+        restart_ = true;
+        return;
+      }
       if (c.root_id == "rootfs" || c.root_id.rfind("overlay", 0) == 0) rootfs = true;
       else reboot = true;  // hooks, runtime, kernel
     }
@@ -264,7 +273,7 @@ private:
   int stop(int code) {
     vm_.reset();
     if (prepared_) remove_all_quiet(prepared_->scratch);
-    log::notice("stopped");
+    if (code != kRestartLoop) log::notice("stopped");
     return code;
   }
 
@@ -280,6 +289,7 @@ private:
   Fd log_fd_;
   std::string line_, status_;
   bool announced_ = false;
+  bool restart_ = false;
 };
 
 } // namespace

@@ -11,6 +11,7 @@
 #include "core/file_util.hpp"
 #include "core/process.hpp"
 #include "core/sha256.hpp"
+#include "core/shell_quote.hpp"
 
 using namespace qb;
 namespace fs = std::filesystem;
@@ -101,4 +102,11 @@ TEST_CASE("Process::terminate ends the whole process group") {
   };
   for (int i = 0; i < 50 && alive(); ++i) ::usleep(20000);
   CHECK_FALSE(alive());
+}
+
+TEST_CASE("shell_quote: single quotes, an embedded quote closed and escaped, words joined") {
+  CHECK(qb::shell_quote(std::string_view("a b")) == "'a b'");
+  CHECK(qb::shell_quote(std::string_view("it's")) == "'it'\\''s'");
+  CHECK(qb::shell_quote(std::vector<std::string>{"sh", "-c", "echo $HOME"}) == "'sh' '-c' 'echo $HOME'");
+  CHECK(qb::shell_quote(std::vector<std::string>{}).empty());
 }

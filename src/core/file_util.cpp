@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
@@ -55,6 +57,13 @@ void require_exists(const fs::path& path, std::string_view what, std::string hin
 void remove_all_quiet(const fs::path& path) noexcept {
   std::error_code ec;
   fs::remove_all(path, ec);
+}
+
+std::string file_identity(const fs::path& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) throw Error::from_errno("cannot stat", path);
+  return fmt::format("{}|{}|{}|{}|{}.{}", path.string(), st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec,
+                     st.st_mtim.tv_nsec);
 }
 
 } // namespace qb

@@ -20,6 +20,10 @@ fs::path make_temp_dir(const fs::path& parent, std::string_view prefix);
 // Throws an Error naming `what` when `path` does not exist.
 void require_exists(const fs::path& path, std::string_view what, std::string hint = {});
 
+// A cheap identity for a large input (cache keys): path, device, inode, size, mtime in
+// nanoseconds. Throws an Error naming the path when it cannot be stat'ed.
+std::string file_identity(const fs::path& path);
+
 // Removes a tree, ignoring errors; for cleanup paths only.
 void remove_all_quiet(const fs::path& path) noexcept;
 

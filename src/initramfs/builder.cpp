@@ -29,14 +29,7 @@ namespace qb::initramfs {
 namespace {
 
 // Bump when the image layout changes, so old cache entries are not reused.
-constexpr const char* kLayoutVersion = "qb-initrd-4";
-
-// A cheap identity for large inputs (busybox, modules): path, size, mtime.
-std::string stat_identity(const fs::path& p) {
-  struct stat st{};
-  if (::stat(p.c_str(), &st) != 0) throw Error::from_errno("cannot stat", p);
-  return fmt::format("{}|{}|{}.{}", p.string(), st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-}
+constexpr const char* kLayoutVersion = "qb-initrd-6";
 
 std::vector<HookDir> search_dirs(const InitrdSpec& spec) {
   std::vector<HookDir> dirs;
@@ -111,7 +104,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   Sha256 key;
   key.update(fmt::format("{}\n{}\n{}\n{}\n{}\n", kLayoutVersion, spec.kernel.release, spec.kernel.arch,
                          spec.kernel.modules_dir.string(), to_string(spec.compression)));
-  key.update(stat_identity(bb_path));
+  key.update(file_identity(bb_path));
   for (const auto& [name, path] : runtime) key.update(name + "\n" + read_file(path));
   for (const auto& h : hooks) {
     key.update("hook " + h.name + "\n");
@@ -130,11 +123,14 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   InitrdResult result;
   result.image = image;
   result.key = hex;
+  result.overlay_archive = cache_dir / (hex.substr(0, 32) + ".overlay.cpio");
   std::error_code ec;
-  if (fs::exists(image, ec) && fs::exists(meta_path, ec)) {
+  if (fs::exists(image, ec) && fs::exists(meta_path, ec) && fs::exists(result.overlay_archive, ec)) {
     auto meta = nlohmann::json::parse(read_file(meta_path), nullptr, false);
-    if (!meta.is_discarded()) {
+    if (!meta.is_discarded() && fs::exists(meta.value("base", ""), ec)) {
       result.cached = true;
+      result.base_image = meta.value("base", "");
+      result.module_settings = meta.value("module_settings", false);
       result.bytes = fs::file_size(image);
       result.modules = meta.value("modules", std::vector<std::string>{});
       result.hooks = meta.value("hooks", std::vector<std::string>{});
@@ -156,9 +152,9 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   // ---- base archive: busybox, runtime, modules. Cached by its own key.
   Sha256 base_key;
   base_key.update(fmt::format("{}\n{}\n{}\n{}\n", kLayoutVersion, spec.kernel.release, to_string(spec.compression),
-                              stat_identity(bb.path)));
+                              file_identity(bb.path)));
   for (const auto& [name, path] : runtime) base_key.update(name + "\n" + read_file(path));
-  for (const auto& m : mods) base_key.update(stat_identity(m.path));
+  for (const auto& m : mods) base_key.update(file_identity(m.path));
   const fs::path base_path = cache_dir / ("base-" + to_hex(base_key.finish()).substr(0, 32) + ".cpio");
   std::string base;
   if (fs::exists(base_path, ec)) {
@@ -180,6 +176,10 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     const std::string moddir = "usr/lib/modules/" + spec.kernel.release + "/";
     for (const auto& m : mods) a.add_file(moddir + m.rel_path, read_maybe_compressed(m.path), 0644);
     a.add_file(moddir + "modules.dep", render_modules_dep(mods));
+    // Every module of the image, for a snapshot boot to load before the snapshot point.
+    std::string preload;
+    for (const auto& m : mods) preload += (preload.empty() ? "" : " ") + m.name;
+    a.add_file("qb/preload", preload + "\n");
     for (const char* f : {"modules.builtin", "modules.builtin.modinfo", "modules.order"})
       if (fs::exists(spec.kernel.modules_dir / f, ec)) a.add_host_file(moddir + f, spec.kernel.modules_dir / f, 0644);
     base = a.write(archive_compression(spec.compression));
@@ -221,7 +221,22 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     ::stat(host.c_str(), &st);
     o.add_host_file(guest, host, st.st_mode & 07777);
   }
+  // Files that change how modules load, put where modprobe or the kernel look for them.
+  auto module_setting = [](std::string p) {
+    while (!p.empty() && p.front() == '/') p.erase(0, 1);
+    for (const char* d : {"etc/modprobe.d", "usr/lib/modprobe.d", "lib/modprobe.d", "run/modprobe.d", "usr/lib/firmware",
+                          "lib/firmware"})
+      if (p.rfind(d, 0) == 0) return true;
+    return false;
+  };
+  for (const auto& f : req.files) result.module_settings |= module_setting(f.dest);
+  for (const auto& [src, dest] : req.binaries) result.module_settings |= module_setting(dest);
+  for (const auto& [path, target] : req.symlinks) result.module_settings |= module_setting(path);
+  for (const auto& [host, guest] : spec.adds) result.module_settings |= module_setting(guest);
   std::string overlay = o.write(archive_compression(spec.compression));
+  write_file_atomic(result.overlay_archive,
+                    archive_compression(spec.compression) == Compression::none ? overlay : o.write(Compression::none));
+  result.base_image = base_path;
   if (spec.compression == Compression::lz4) {
     base = lz4_legacy_compress(base + overlay);
     overlay.clear();
@@ -236,7 +251,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   result.bytes = base.size() + overlay.size();
   result.modules = load_order;
   for (const auto& h : runtime_hooks) result.hooks.push_back(h.name);
-  nlohmann::json meta = {{"modules", result.modules}, {"hooks", result.hooks}};
+  nlohmann::json meta = {{"modules", result.modules}, {"hooks", result.hooks}, {"base", base_path.string()}, {"module_settings", result.module_settings}};
   write_file_atomic(meta_path, meta.dump());
   return result;
 }

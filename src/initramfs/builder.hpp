@@ -41,6 +41,14 @@ struct InitrdResult {
   std::vector<std::string> hooks;
   bool cached = false;
   std::string key;
+  // The two halves, for a snapshot boot: the base archive (busybox, runtime, modules) is
+  // the initrd; the overlay (/config, hooks, install-hook files), uncompressed, reaches
+  // the guest after the snapshot point.
+  fs::path base_image;
+  fs::path overlay_archive;
+  // The overlay holds modprobe.d settings or firmware: they must be in place before
+  // modules load, so such an image is not for snapshot boots.
+  bool module_settings = false;
 };
 
 // Throws Error for every bad input, naming it and where it was looked for.

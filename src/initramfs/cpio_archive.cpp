@@ -171,4 +171,15 @@ std::string CpioArchive::write(Compression compression) const {
   return out;
 }
 
+std::string join_newc(std::string_view first, std::string_view second) {
+  // The trailer is the last entry: a 110-byte header, then its name.
+  constexpr std::size_t kHeader = 110;
+  auto name = first.rfind("TRAILER!!!");
+  if (name == std::string_view::npos || name < kHeader || first.substr(name - kHeader, 6) != "070701")
+    throw Error("internal: the initramfs overlay archive has no newc trailer", "clear ~/.cache/quickboot/initrd");
+  std::string out(first.substr(0, name - kHeader));
+  out.append(second);
+  return out;
+}
+
 } // namespace qb::initramfs

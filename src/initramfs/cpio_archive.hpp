@@ -47,4 +47,10 @@ private:
   std::map<std::string, Entry> entries_;  // std::map: sorted, so parents come first
 };
 
+// One uncompressed newc archive holding the entries of `first` then `second` (later
+// entries win on extraction). Readers such as busybox cpio stop at the first trailer,
+// so archives meant for them cannot simply be concatenated. Throws Error when `first`
+// does not end with a newc trailer.
+std::string join_newc(std::string_view first, std::string_view second);
+
 } // namespace qb::initramfs

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/paths.hpp"
+#include "core/shell_quote.hpp"
 
 namespace qb::qemu {
 
@@ -69,6 +70,14 @@ std::vector<std::string> build_qemu_argv(const VmConfig& c) {
   }
   if (c.net == "user") {
     a.insert(a.end(), {"-netdev", "user,id=net0", "-device", microvm ? "virtio-net-device,netdev=net0" : "virtio-net-pci,netdev=net0"});
+  }
+  if (c.snapshot_boot) {
+    // Without the source's run state in the saved state, a restored VM starts running
+    // as soon as it is loaded (QEMU's default without -S), with no QMP round trip.
+    a.insert(a.end(), {"-global", "migration.store-global-state=off"});
+  }
+  if (!c.incoming.empty()) {
+    a.insert(a.end(), {"-incoming", "exec:cat " + shell_quote(c.incoming.string())});
   }
   a.insert(a.end(), c.extra_args.begin(), c.extra_args.end());
   return a;

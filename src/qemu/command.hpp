@@ -34,6 +34,11 @@ struct VmConfig {
   fs::path qmp_socket;
   std::vector<std::pair<std::string, fs::path>> serial_ports;  // virtserialport name -> unix socket (QEMU connects)
   std::vector<std::string> extra_args;
+  // Snapshot boots (qemu/snapshot.hpp): the guest waits at the snapshot point; Vm saves
+  // the state into `snapshot_dir` there, or restores it (`incoming`) when it exists.
+  bool snapshot_boot = false;
+  fs::path snapshot_dir;
+  fs::path incoming;                 // a saved state to start from (-incoming)
 };
 
 std::vector<std::string> build_qemu_argv(const VmConfig& c);

@@ -51,10 +51,24 @@ public:
   // QEMU's wait status once it exited.
   std::optional<int> status() { return process_ ? process_->try_wait() : std::nullopt; }
   bool running() { return process_ && !process_->try_wait(); }
+  // Whether start() restored a boot snapshot (false: booted from scratch).
+  bool restored() const { return restoring_; }
   void stop();
 
 private:
+  void open_listeners();
+  // Snapshot boots: "ready" on qb.status means the guest is at the snapshot point.
+  void on_snapshot_point();
+  std::string go_line() const;
+  // A restore that failed before the guest did anything: boot from scratch instead.
+  bool restore_failed(const std::string& qemu_errors);
+
   VmConfig config_;
+  fs::path snapshot_state_;                            // this machine's state file
+  std::vector<std::string> port_names_;
+  std::vector<std::string> pending_;                   // bytes to send once a port connects
+  bool restoring_ = false, saving_ = false, ready_seen_ = false, guest_spoke_ = false, go_sent_ = false;
+  std::string status_head_;                            // qb.status bytes up to the ready line
   fs::path dir_;
   std::vector<std::pair<std::string, Fd>> listeners_;  // port name -> listening socket
   std::vector<Fd> ports_;                              // accepted connections, same order

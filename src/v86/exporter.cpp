@@ -288,6 +288,7 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
             return;
           }
         }
+        e.hash_first = r.size == e.size && store.has(r.digest);
       }
       todo.push_back(i);
     });

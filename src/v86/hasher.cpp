@@ -106,6 +106,38 @@ struct Pass {
     }
   }
 
+  // Reads and hashes without writing: done (true) when the content's blob is already in
+  // the store, else false with `o` reset for the streaming pass.
+  bool hash_only(int fd, Outcome& o) {
+    Sha256 h;
+    // 1 MiB reads: measured 2.8 GB/s on two cores against 2.65 with 64 or 256 KiB, and
+    // a mapping of the file was slower still (page faults cost more than the copy).
+    static thread_local std::vector<std::byte> big;
+    if (big.empty()) big.resize(1 << 20);
+    for (;;) {
+      ssize_t n = ::pread(fd, big.data(), big.size(), static_cast<off_t>(o.bytes));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        o.bytes = 0;
+        return false;  // the streaming pass reports the error
+      }
+      if (n == 0) break;
+      h.update(big.data(), static_cast<std::size_t>(n));
+      o.bytes += static_cast<std::uint64_t>(n);
+    }
+    Digest d = h.finish();
+    int flags = store.flags_of(d);
+    if (flags < 0) {
+      o.bytes = 0;
+      return false;
+    }
+    o.digest = d;
+    o.blob_flags = static_cast<std::uint8_t>(flags);
+    o.done = true;
+    files_done += 1;
+    return true;
+  }
+
   // Streams one large file into a blob file while hashing it, then adopts it. Plain
   // preads of `big_chunk` bytes into one buffer per thread: for a large file one
   // system call per MiB costs nothing next to SHA-256, and the blob is written from
@@ -121,6 +153,7 @@ struct Pass {
       return;
     }
     ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (e.hash_first && hash_only(in.get(), o)) return;
     BlobFile f(store.dir_fd());
     if (zc) zc->begin(e.size);
     Sha256 h;

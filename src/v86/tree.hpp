@@ -26,6 +26,10 @@ struct Entry {
   bool hashed = false;
   std::uint8_t blob_flags = 0xff;  // the blob's name flags once known (v86/state.hpp); 0xff: ask the store
   bool cacheable = true;      // false: stat data not trusted (racy, changed while read)
+  // Stat data changed but not the size, and the old blob is still there (a touch, a
+  // checkout of the same content): a large file is hashed first and written only
+  // when its blob turns out to be missing.
+  bool hash_first = false;
   std::int32_t parent = -1;   // index of the parent directory; -1 for children of '/'
   std::uint32_t name_at = ~0u;  // where the last component starts in `path`, when known
   std::vector<std::uint32_t> children;  // directories

@@ -15,4 +15,10 @@ rc=0; qb -q run "$T/root" --inject "$T/project:/root/project:ro" --timeout 120 -
 [ ! -e "$T/root/lib/modules" ] || fail "fixture unexpectedly has modules"
 out=$(qb -q run "$T/root" --timeout 120 -- sh -c 'modprobe dummy && grep -o "^dummy" /proc/modules')
 [ "$out" = "dummy" ] || fail "modprobe in a rootfs without modules failed: '$out'"
+
+# A --writable boot leaves the empty mount point /lib/modules/<release> in the host
+# tree; the next boot must still share the modules.
+qb -q run "$T/root" --writable --timeout 120 -- true
+out=$(qb -q run "$T/root" --timeout 120 -- sh -c 'modprobe dummy && grep -o "^dummy" /proc/modules')
+[ "$out" = "dummy" ] || fail "modprobe failed after a --writable boot left an empty mount point: '$out'"
 echo PASS

@@ -16,6 +16,10 @@ qb -q run "$T/root" --timeout 120 -- sh -c 'echo out; echo err >&2; exit 42' >"$
 qb -q run "$T/root" --timeout 120 -- printf '%s|' "a b" "it's" '$HOME' >"$T/o"
 [ "$(cat "$T/o")" = "a b|it's|\$HOME|" ] || fail "arguments mangled: $(cat "$T/o")"
 
+# A repeatable option right before -- takes one value: the command stays whole.
+out=$(qb -q run "$T/root" --timeout 120 --append quickboot_test=1 -- sh -c 'echo whole')
+[ "$out" = "whole" ] || fail "--append before -- swallowed the command: '$out'"
+
 rc=0
 qb -q run "$T/root" --timeout 120 -- no-such-command >"$T/o" 2>"$T/e" || rc=$?
 [ "$rc" -eq 127 ] || { cat "$T/e"; fail "expected 127 for a missing command, got $rc"; }

@@ -69,3 +69,9 @@ python3 "$V86/check_fs_json.py" "$T/src" "$T/oute" --skip etc/passwd --skip usr/
 # --kernel names a kernel from the store: an unknown one is a clear error.
 expect_fail 1 "no kernel 'x'" -- qb export "$T/src" --out "$T/outk" --kernel x
 echo "export_basic: ok"
+
+# A repeatable option takes one value: SOURCE after --exclude stays SOURCE.
+mkdir -p "$T/ex/skip" && echo a >"$T/ex/skip/f" && echo b >"$T/ex/keep"
+qb export --exclude skip "$T/ex" --out "$T/exo"
+python3 -c 'import json,sys; n=[e[0] for e in json.load(open(sys.argv[1]))["fsroot"]]; assert n == ["keep"], n' "$T/exo/fs.json"
+echo "export_basic: --exclude before SOURCE ok"

@@ -27,3 +27,23 @@ with open(os.path.join(out, fs["huge"][6]), "rb") as f:
     f.seek(4 * 1024**3 + 4096); assert f.read(19) == b"past the 4 GiB mark"
 PY
 echo "export_large: ok"
+
+# A large file touched (same content): hashed again, nothing written; then the same
+# size with new content: the hash-first pass finds no blob and the file is streamed.
+mkdir -p "$T/s2"
+head -c 3000000 /dev/urandom >"$T/s2/big"
+qb export "$T/s2" --out "$T/o2"
+touch -d '+1 hour' "$T/s2/big"
+qb --json export "$T/s2" --out "$T/o2" >"$T/d1.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["files_hashed"] == 1 and d["blobs_added"] == [], d' "$T/d1.json"
+head -c 3000000 /dev/urandom >"$T/s2/big"
+qb --json export "$T/s2" --out "$T/o2" >"$T/d2.json"
+python3 - "$T/s2" "$T/o2" "$T/d2.json" <<'PY'
+import hashlib, json, os, sys
+src, out, dj = sys.argv[1:]
+d = json.load(open(dj))
+h = hashlib.sha256(open(os.path.join(src, "big"), "rb").read()).hexdigest()
+assert d["blobs_added"] == [h[:8] + ".bin"], (d["blobs_added"], h)
+assert open(os.path.join(out, h[:8] + ".bin"), "rb").read() == open(os.path.join(src, "big"), "rb").read()
+PY
+echo "export_large: touched and same-size rewrite ok"
