@@ -26,6 +26,7 @@
 #include "v86/hasher.hpp"
 #include "v86/source.hpp"
 #include "v86/state.hpp"
+#include "v86/walk_memory.hpp"
 
 namespace qb::v86 {
 
@@ -45,6 +46,7 @@ nlohmann::json Delta::to_json() const {
           {"size", total_size},
           {"skipped", skipped},
           {"collisions", collisions},
+          {"dirs_listed", dirs_listed},
           {"fs_json_changed", fs_json_changed},
           {"reader", backend},
           {"timings_ms", t}};
@@ -72,6 +74,7 @@ std::string Delta::to_json_text() const {
   list("blobs_removed", blobs_removed);
   num("bytes_hashed", bytes_hashed);
   num("collisions", collisions);
+  num("dirs_listed", dirs_listed);
   list("entries_added", entries_added);
   list("entries_changed", entries_changed);
   list("entries_removed", entries_removed);
@@ -260,8 +263,11 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   // over both finds every record without a lookup structure.
   std::vector<std::int32_t> old_rec;
   if (is_dir) {
-    tree = walk_directory(source, so, unreadable_dirs, old ? old->recs().size() : 0);
+    std::optional<WalkMemory> memory;
+    if (old) memory.emplace(*old);
+    tree = walk_directory(source, so, unreadable_dirs, old ? old->recs().size() : 0, memory ? &*memory : nullptr);
     timer.lap("walk");
+    delta.dirs_listed = tree.dirs_listed;
     std::vector<std::uint32_t> todo;
     old_rec.assign(tree.entries.size(), -1);
     std::size_t cur = 0;
@@ -329,6 +335,8 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
     for (std::uint32_t i = 0; i < tree.entries.size(); ++i)
       if (drop.count(tree.entries[i].path)) {
         log::warn("skipping unreadable {}", tree.entries[i].path);
+        // Its directory's listing no longer matches its entries: list it next time.
+        if (auto p = tree.entries[i].parent; p >= 0) tree.entries[static_cast<std::size_t>(p)].listing_complete = false;
         drop_entry(tree, i);
         tree.skipped.push_back(tree.entries[i].path);
       }
@@ -398,7 +406,7 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
             pr.ino != e.ino || (e.is_reg() && pr.has_digest && pr.digest != e.digest))
           delta.entries_changed.push_back(e.path);
       }
-      st.add(e.path, r);
+      st.add(e.path, r, e.target);
     });
     if (old)
       for (std::size_t k = 0; k < old->recs().size(); ++k)

@@ -34,6 +34,7 @@ struct Delta {
   std::vector<std::string> skipped;   // non-UTF-8 names, unreadable files under --skip-unreadable
   std::string backend;
   int collisions = 0;
+  std::uint64_t dirs_listed = 0;  // directories read; the others were unchanged since the last run
   bool fs_json_changed = false;
   std::vector<std::pair<std::string, double>> timings_ms;
 

@@ -1,5 +1,6 @@
 #include "v86/exporter.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,4 +100,96 @@ TEST_CASE("the delta written to last-delta.json is the same document as --json p
   CHECK(nlohmann::json::parse(d.to_json_text()) == d.to_json());
   Delta empty;
   CHECK(nlohmann::json::parse(empty.to_json_text()) == empty.to_json());
+}
+
+namespace {
+
+// fs.json of a fresh export (no state) of the same source, for comparison.
+std::string fresh_fs_json(const ExportOptions& o) {
+  auto tmp = make_temp_dir(fs::temp_directory_path(), "qb-export-fresh");
+  auto f = o;
+  f.out = tmp / "o";
+  run_export(f);
+  auto j = read_file(tmp / "o/fs.json");
+  remove_all_quiet(tmp);
+  return j;
+}
+
+// Lets the file timestamps (a clock tick of a few ms) move past the last run's, so
+// the next change is not racily clean: that would list everything again and leave the
+// shortcut under test unused.
+void settle() { ::usleep(20000); }
+
+} // namespace
+
+TEST_CASE("a re-export skips unchanged directories and still sees every change") {
+  auto src = make_tree();
+  auto tmp = make_temp_dir(fs::temp_directory_path(), "qb-export-out");
+  auto o = opts(src, tmp / "o");
+  auto d0 = run_export(o);
+  CHECK(d0.dirs_listed == 3);  // the root, a, a/b
+  settle();
+  auto d1 = run_export(o);
+  CHECK(d1.dirs_listed == 1);  // the root only: a and a/b are known
+  CHECK(d1.files_hashed == 0);
+
+  auto step = [&](const char* what, auto&& change) {
+    INFO(what);
+    change();
+    auto d = run_export(o);
+    CHECK(read_file(o.out / "fs.json") == fresh_fs_json(o));
+    settle();
+    return d;
+  };
+  auto d = step("a file added", [&] { write_file_atomic(src / "a/b/new", "new"); });
+  CHECK(d.entries_added == std::vector<std::string>{"a/b/new"});
+  step("a file removed", [&] { fs::remove(src / "a/f3"); });
+  step("a file renamed", [&] { fs::rename(src / "a/f4", src / "a/f4-renamed"); });
+  step("a symlink replaced, same length", [&] {
+    fs::remove(src / "link");
+    ::symlink("a/c", (src / "link").c_str());
+  });
+  d = step("an entry added, then the directory's mtime put back (ctime still moves)", [&] {
+    struct stat st{};
+    ::stat((src / "a/b").c_str(), &st);
+    write_file_atomic(src / "a/b/hidden", "h");
+    timespec ts[2] = {st.st_atim, st.st_mtim};
+    ::utimensat(AT_FDCWD, (src / "a/b").c_str(), ts, 0);
+  });
+  CHECK(d.entries_added == std::vector<std::string>{"a/b/hidden"});
+  d = step("content changed in place, directory untouched", [&] {
+    std::ofstream(src / "a/f5", std::ios::app) << "more";
+  });
+  CHECK(d.files_hashed == 1);
+  CHECK(d.dirs_listed == 1);
+
+  // An --exclude hides a name: that directory's listing is not trusted afterwards, so
+  // dropping the --exclude brings the entry back.
+  auto ox = o;
+  ox.excludes = {"a/b/new"};
+  d = run_export(ox);
+  CHECK(d.entries_removed == std::vector<std::string>{"a/b/new"});
+  settle();
+  d = run_export(o);
+  CHECK(d.entries_added == std::vector<std::string>{"a/b/new"});
+  CHECK(read_file(o.out / "fs.json") == fresh_fs_json(o));
+  remove_all_quiet(src);
+  remove_all_quiet(tmp);
+}
+
+TEST_CASE("a damaged directory order in the state is only a slower run") {
+  // The state from one source used for a tree where a directory became a file:
+  // the recorded children of the old directory must not be used.
+  auto src = make_tree();
+  auto tmp = make_temp_dir(fs::temp_directory_path(), "qb-export-out");
+  auto o = opts(src, tmp / "o");
+  run_export(o);
+  settle();
+  fs::remove_all(src / "a/b");
+  write_file_atomic(src / "a/b", "now a file");
+  auto d = run_export(o);
+  CHECK(read_file(o.out / "fs.json") == fresh_fs_json(o));
+  CHECK(std::find(d.entries_removed.begin(), d.entries_removed.end(), "a/b/big") != d.entries_removed.end());
+  remove_all_quiet(src);
+  remove_all_quiet(tmp);
 }

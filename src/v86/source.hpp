@@ -11,6 +11,7 @@ namespace qb::v86 {
 
 class BlobStore;
 class Compressor;
+class WalkMemory;
 
 struct SourceOptions {
   std::vector<std::string> excludes;  // normalised relative paths: a file, or a directory and all below
@@ -26,8 +27,10 @@ bool excluded(const SourceOptions& o, std::string_view rel);
 // Walks directory `root` without following symlinks; children come sorted by name. Unreadable directories are added
 // to `unreadable`; names that are not UTF-8 are skipped with a warning. Throws Error.
 // `expect`: about how many entries there are (the last run's count), to size the tree.
+// `memory`: the last run's record, to skip listing unchanged directories and reading
+// unchanged symlinks (walk_memory.hpp).
 Tree walk_directory(const std::filesystem::path& root, const SourceOptions& o, std::vector<std::string>& unreadable,
-                    std::size_t expect = 0);
+                    std::size_t expect = 0, const WalkMemory* memory = nullptr);
 
 // Reads a tar archive (plain, gzip, xz, zstd, bzip2) and stores every file's content
 // in `store`. Throws Error on a corrupt archive.

@@ -21,12 +21,12 @@ namespace qb::v86 {
 //   StatRecord[entries]            sorted by path
 //   BlobRecord[blobs]              sorted by digest, flags
 //   char source[source_len]
-//   char paths[paths_size]
+//   char paths[paths_size]       each entry's path, then a stored symlink target
 // `checksum` covers everything after the header.
 namespace {
 
 constexpr char magic[8] = {'q', 'b', 'v', '8', '6', 's', 't', '\x01'};
-constexpr std::uint32_t version = 3;
+constexpr std::uint32_t version = 4;
 constexpr std::uint32_t byte_order = 0x01020304;
 
 struct Header {
@@ -98,12 +98,13 @@ StatRecord record_of(const Entry& e) {
     r.digest = e.digest;
     r.blob_flags = e.blob_flags;
   }
+  if (e.is_dir() && e.listing_complete) r.flags |= rec_listing_complete;
+  if (e.is_lnk() && e.target.size() == e.size) r.flags |= rec_target_stored;
   return r;
 }
 
 bool unchanged(const StatRecord& o, const Entry& c, std::int64_t written_ns) {
-  return o.has_digest && o.dev == c.dev && o.ino == c.ino && o.size == c.size && o.mtime_ns == c.mtime_ns &&
-         o.ctime_ns == c.ctime_ns && o.mode == c.mode && o.mtime_ns < written_ns && o.ctime_ns < written_ns;
+  return o.has_digest && same_stat(o, c, written_ns);
 }
 
 const StatRecord* State::find(std::string_view p) const {
@@ -114,10 +115,14 @@ const StatRecord* State::find(std::string_view p) const {
   return &*it;
 }
 
-void State::add(std::string_view p, StatRecord r) {
+void State::add(std::string_view p, StatRecord r, std::string_view target) {
   r.path_off = static_cast<std::uint32_t>(paths.size());
   r.path_len = static_cast<std::uint32_t>(p.size());
   paths.append(p);
+  if (r.flags & rec_target_stored) {
+    if (target.size() == r.size) paths.append(target);
+    else r.flags &= static_cast<std::uint16_t>(~rec_target_stored);
+  }
   entries.push_back(r);
 }
 
@@ -129,6 +134,7 @@ void State::sort_entries() {
   for (auto& r : entries) {
     std::uint32_t off = static_cast<std::uint32_t>(np.size());
     np.append(path(r));
+    if (r.flags & rec_target_stored) np.append(target(r));
     r.path_off = off;
   }
   paths = std::move(np);
@@ -182,8 +188,10 @@ std::optional<State> load_state(const std::filesystem::path& file) {
   s.mapped_paths = {base, h.paths_size};
   if (state_checksum(s) != h.checksum) return damaged("damaged (checksum)");
   // Every path inside the pool (save_state writes them in path_less order).
-  for (auto& r : s.mapped_entries)
-    if (std::uint64_t(r.path_off) + r.path_len > h.paths_size) return damaged("damaged");
+  for (auto& r : s.mapped_entries) {
+    const std::uint64_t target = (r.flags & rec_target_stored) ? r.size : 0;
+    if (target > h.paths_size || std::uint64_t(r.path_off) + r.path_len + target > h.paths_size) return damaged("damaged");
+  }
   return s;
 }
 

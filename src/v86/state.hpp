@@ -38,6 +38,9 @@ inline bool path_less(std::string_view a, std::string_view b) {
 
 // One entry, as stored (fixed size; the path lives in State::paths).
 inline constexpr std::uint8_t blob_long = 1, blob_zst = 2;
+// StatRecord::flags
+inline constexpr std::uint16_t rec_listing_complete = 1;  // a directory whose every entry is recorded
+inline constexpr std::uint16_t rec_target_stored = 2;     // a symlink whose target follows its path (size bytes)
 
 struct StatRecord {
   std::uint64_t dev = 0, ino = 0, size = 0;
@@ -45,7 +48,7 @@ struct StatRecord {
   std::uint32_t mode = 0;
   std::uint8_t has_digest = 0;  // 1: regular file whose content is known
   std::uint8_t blob_flags = 0;  // its blob's name flags (blob_long, blob_zst)
-  std::uint16_t pad = 0;
+  std::uint16_t flags = 0;       // rec_listing_complete, rec_target_stored
   std::uint32_t path_off = 0, path_len = 0;
   Digest digest{};
 };
@@ -74,10 +77,15 @@ struct State {
   std::span<const StatRecord> recs() const { return mapping ? mapped_entries : std::span<const StatRecord>(entries); }
   std::string_view pool() const { return mapping ? mapped_paths : std::string_view(paths); }
   std::string_view path(const StatRecord& r) const { return {pool().data() + r.path_off, r.path_len}; }
+  // A symlink's recorded target (rec_target_stored).
+  std::string_view target(const StatRecord& r) const {
+    return {pool().data() + r.path_off + r.path_len, static_cast<std::size_t>(r.size)};
+  }
   // The record of `path`, or nullptr.
   const StatRecord* find(std::string_view path) const;
-  // Appends a record (callers add in sorted order, or call sort_entries()).
-  void add(std::string_view path, StatRecord r);
+  // Appends a record (callers add in sorted order, or call sort_entries()). A symlink's
+  // target is kept when r.flags has rec_target_stored (then target.size() == r.size).
+  void add(std::string_view path, StatRecord r, std::string_view target = {});
   void sort_entries();
   // Same entries, blobs and header fields (written_ns aside).
   bool same_content(const State& o) const;
@@ -90,8 +98,19 @@ std::optional<State> load_state(const std::filesystem::path& file);
 // Writes it atomically; with `durable`, fsync'd before the rename. Throws Error.
 void save_state(const std::filesystem::path& file, const State& s, bool durable);
 
-// The record for an entry of a tree (path fields left for State::add).
+// The record for an entry of a tree (path fields left for State::add; a symlink's
+// target is stored when its length is its st_size, as it is on Linux filesystems).
 StatRecord record_of(const Entry& e);
+
+// git's racy-clean rule, shared by files, directories and symlinks: `now` (an Entry or
+// a StatRecord from a fresh lstat) is the same inode with the same stat data as `old`,
+// and `old` was recorded strictly before the state was written (an entry modified in
+// the same clock tick as the state could have changed again unseen).
+template <class Now> bool same_stat(const StatRecord& old, const Now& now, std::int64_t state_written_ns) {
+  return old.dev == now.dev && old.ino == now.ino && old.size == now.size && old.mtime_ns == now.mtime_ns &&
+         old.ctime_ns == now.ctime_ns && old.mode == now.mode && old.mtime_ns < state_written_ns &&
+         old.ctime_ns < state_written_ns;
+}
 
 // True when `cur` (from a fresh lstat) shows the same file, unchanged, as `old`,
 // and `old` was not racily clean (modified no earlier than the state was written).

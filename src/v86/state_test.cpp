@@ -32,6 +32,15 @@ State sample() {
     r.digest = sha256(p);
     s.add(p, r);
   }
+  StatRecord l;
+  l.mode = 0120777;
+  l.size = 9;
+  l.flags = rec_target_stored;
+  s.add("a/link", l, "../target");
+  StatRecord d;
+  d.mode = 040755;
+  d.flags = rec_listing_complete;
+  s.add("a/dir", d);
   BlobRecord b;
   b.digest = sha256("x");
   s.blobs.push_back(b);
@@ -147,4 +156,30 @@ TEST_CASE("state: an export with nothing changed leaves the state file alone") {
   CHECK(a.st_ino == b.st_ino);
   remove_all_quiet(src);
   remove_all_quiet(out);
+}
+
+TEST_CASE("state: symlink targets and directory flags survive a round trip and a sort") {
+  auto dir = make_temp_dir(fs::temp_directory_path(), "qb-state-test");
+  State s = sample();
+  s.sort_entries();  // moves the target bytes along with their path
+  save_state(dir / "state", s, false);
+  auto t = load_state(dir / "state");
+  REQUIRE(t);
+  const StatRecord* l = t->find("a/link");
+  REQUIRE(l);
+  CHECK(t->target(*l) == "../target");
+  const StatRecord* d = t->find("a/dir");
+  REQUIRE(d);
+  CHECK(d->flags == rec_listing_complete);
+  CHECK(t->path(*t->find("a/b/c")) == "a/b/c");
+  // A target whose length is not the recorded size is not stored.
+  State u;
+  StatRecord bad;
+  bad.mode = 0120777;
+  bad.size = 3;
+  bad.flags = rec_target_stored;
+  u.add("x", bad, "longer");
+  CHECK(u.recs()[0].flags == 0);
+  CHECK(u.pool() == "x");
+  remove_all_quiet(dir);
 }

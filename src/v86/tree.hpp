@@ -30,6 +30,7 @@ struct Entry {
   // checkout of the same content): a large file is hashed first and written only
   // when its blob turns out to be missing.
   bool hash_first = false;
+  bool listing_complete = false;  // directories: every name in it is an entry (none excluded or skipped)
   std::int32_t parent = -1;   // index of the parent directory; -1 for children of '/'
   std::uint32_t name_at = ~0u;  // where the last component starts in `path`, when known
   std::vector<std::uint32_t> children;  // directories
@@ -48,6 +49,7 @@ struct Tree {
   std::vector<Entry> entries;
   std::vector<std::uint32_t> root;  // children of '/'
   std::vector<std::string> skipped; // paths left out, with a warning already printed
+  std::uint64_t dirs_listed = 0;     // directories read (the others were known unchanged)
 };
 
 // Seconds of a nanosecond timestamp, rounded toward minus infinity like st_mtim.tv_sec.

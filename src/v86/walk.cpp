@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,7 @@
 #include "core/log.hpp"
 #include "v86/fs_json.hpp"
 #include "v86/source.hpp"
+#include "v86/walk_memory.hpp"
 
 namespace qb::v86 {
 
@@ -63,23 +65,38 @@ namespace {
 // The kernel's struct linux_dirent64: the name starts at byte 19 of each record.
 constexpr std::size_t dirent_reclen_at = 16, dirent_name_at = 19;
 
-// A parallel walk: each job lists one directory (getdents64 into a per-thread buffer,
-// fstatat relative to the directory's descriptor) into a local list, then, under the
-// lock once per directory, appends the entries to the tree and queues the
-// subdirectories. Children are sorted by name afterwards, so the order in which the
-// threads finish does not show in the output.
+// A parallel walk. Each job lists one directory (getdents64 into a per-thread buffer,
+// fstatat relative to the directory's descriptor) into that directory's own Listing,
+// which only its thread touches, and queues the subdirectories; the lock is held only
+// to move jobs in and out of the queue. When every job is done the listings are
+// joined into the tree on one thread. Children are sorted by name as they are listed,
+// so the order in which the threads finish does not show in the output.
+// With a memory of the last run, an unchanged directory is not listed: its recorded
+// names are lstat'ed directly (see walk_memory.hpp).
 struct Walker {
-  Walker(const SourceOptions& o, std::vector<std::string>& u) : opts(o), unreadable(u) {}
+  Walker(const SourceOptions& o, std::vector<std::string>& u, const WalkMemory* m)
+      : opts(o), unreadable(u), memory(m) {}
   const SourceOptions& opts;
   std::vector<std::string>& unreadable;
-  Tree tree;
+  const WalkMemory* memory;
+  static constexpr std::int32_t unknown = -2;  // record not looked up yet
 
-  // A directory to list. It is opened only when a thread takes it (relative to the
-  // root, never through a symlink), so the number of open descriptors stays at one
-  // per thread however wide the tree is.
+  struct Listing {
+    std::vector<Entry> kids;
+    std::vector<std::uint32_t> order;  // kids sorted by name
+    std::vector<Listing*> sub;         // per kid: its listing (directories), else null
+    bool opened = true;                // false: the directory could not be opened
+    bool complete = true;              // every name listed became an entry
+  };
+
+  // A directory to list, and the listing it fills. It is opened only when a thread
+  // takes it (relative to the root, never through a symlink), so the number of open
+  // descriptors stays at one per thread however wide the tree is.
   struct Job {
-    std::int32_t dir;     // entry index, -1 for the root
-    std::string prefix;   // its path
+    Listing* out;
+    std::string prefix;          // its path ("" for the root)
+    std::int32_t rec = unknown;  // its record in the memory
+    StatRecord stat;             // its lstat data
   };
   int root_fd = -1;
   std::mutex mu;
@@ -88,26 +105,34 @@ struct Walker {
   unsigned busy = 0;
   bool stop = false;
   std::exception_ptr failure;
+  std::atomic<std::uint64_t> dirs_listed{0};
+  Listing root;
+  std::vector<std::unique_ptr<std::deque<Listing>>> arenas;  // one per thread: stable addresses
+  std::vector<std::string> skipped;                          // with the lock
 
   struct Local {
-    std::vector<Entry> kids;
-    std::vector<std::uint32_t> order;  // kids sorted by name
+    std::deque<Listing>* arena = nullptr;
+    std::vector<std::int32_t> kid_recs;  // each kid's record in the memory, when known
     std::vector<std::pair<std::string_view, std::uint32_t>> keys;
     std::vector<std::string> skipped, warnings;
+    std::vector<Job> jobs;
     std::vector<char> buf = std::vector<char>(64 * 1024);
     std::string link_buf = std::string(4096, '\0');
+    std::string name_buf;
   };
 
   void run(unsigned threads) {
+    for (unsigned t = 0; t < threads; ++t) arenas.push_back(std::make_unique<std::deque<Listing>>());
     std::vector<std::thread> ts;
-    for (unsigned t = 1; t < threads; ++t) ts.emplace_back([this] { work(); });
-    work();
+    for (unsigned t = 1; t < threads; ++t) ts.emplace_back([this, t] { work(*arenas[t]); });
+    work(*arenas[0]);
     for (auto& t : ts) t.join();
     if (failure) std::rethrow_exception(failure);
   }
 
-  void work() {
+  void work(std::deque<Listing>& arena) {
     Local l;
+    l.arena = &arena;
     std::unique_lock lock(mu);
     for (;;) {
       cv.wait(lock, [&] { return stop || !queue.empty() || busy == 0; });
@@ -116,9 +141,8 @@ struct Walker {
       queue.pop_back();
       ++busy;
       lock.unlock();
-      bool opened = true;
       try {
-        opened = list(j, l);
+        list(j, l);
       } catch (...) {
         lock.lock();
         if (!failure) failure = std::current_exception();
@@ -128,34 +152,91 @@ struct Walker {
         break;
       }
       lock.lock();
-      if (opened) publish(j, l);
-      else unreadable.push_back(j.prefix.empty() ? "." : j.prefix);
+      for (auto& w : l.warnings) log::warn("{}", w);
+      l.warnings.clear();
+      for (auto& s : l.skipped) skipped.push_back(std::move(s));
+      l.skipped.clear();
+      const bool more = !l.jobs.empty();
+      for (auto& nj : l.jobs) queue.push_back(std::move(nj));
+      l.jobs.clear();
       --busy;
-      cv.notify_all();
+      if (more || busy == 0) cv.notify_all();
     }
     if (stop) queue.clear();
   }
 
-  // Opens directory `rel` under the root without following any symlink on the way.
-  int open_dir(const std::string& rel) {
+  // `access`: O_RDONLY to list it, O_PATH to lstat its entries.
+  int open_dir(const std::string& rel, int access = O_RDONLY) {
     const char* p = rel.empty() ? "." : rel.c_str();
+    const int flags = access | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 #ifdef SYS_openat2
     static std::atomic<bool> no_openat2{false};
     if (!no_openat2) {
       struct {
         std::uint64_t flags, mode, resolve;
-      } how{O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, 0x08 /*BENEATH*/ | 0x04 /*NO_SYMLINKS*/ | 0x02 /*NO_MAGICLINKS*/};
+      } how{static_cast<std::uint64_t>(flags), 0, 0x08 /*BENEATH*/ | 0x04 /*NO_SYMLINKS*/ | 0x02 /*NO_MAGICLINKS*/};
       long fd = ::syscall(SYS_openat2, root_fd, p, &how, sizeof how);
       if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) return static_cast<int>(fd);
       no_openat2 = true;  // old kernel or seccomp: plain openat (the last component is still not followed)
     }
 #endif
-    return ::openat(root_fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return ::openat(root_fd, p, flags);
   }
 
-  // Reads directory j into l.kids (without the lock). False: it cannot be opened.
-  bool list(const Job& j, Local& l) {
-    l.kids.clear();
+  // Fills j.out (without the lock) and collects the jobs of its subdirectories.
+  void list(const Job& j, Local& l) {
+    Listing& out = *j.out;
+    l.kid_recs.clear();
+    if (!remembered(j, l) && !read_dir(j, l)) {
+      out.opened = false;
+      return;
+    }
+    // On (name, index) pairs: comparing through the entries misses the cache.
+    l.keys.clear();
+    for (std::uint32_t k = 0; k < out.kids.size(); ++k) l.keys.emplace_back(out.kids[k].name(), k);
+    std::sort(l.keys.begin(), l.keys.end());
+    out.order.resize(out.kids.size());
+    for (std::size_t k = 0; k < l.keys.size(); ++k) out.order[k] = l.keys[k].second;
+    out.sub.assign(out.kids.size(), nullptr);
+    for (std::uint32_t k = 0; k < out.kids.size(); ++k) {
+      const Entry& e = out.kids[k];
+      if (!e.is_dir()) continue;
+      Listing* sub = &l.arena->emplace_back();
+      out.sub[k] = sub;
+      l.jobs.push_back(Job{sub, e.path, l.kid_recs[k], record_of(e)});
+    }
+  }
+
+  // An unchanged directory: its recorded names are lstat'ed without listing it.
+  // Opened O_PATH (no read access needed, the cheapest open) so each lstat looks up
+  // one name, not the whole path; a directory with one entry is not worth the open.
+  bool remembered(const Job& j, Local& l) {
+    if (!memory || j.prefix.empty()) return false;
+    const std::int32_t rec = j.rec == unknown ? memory->find(j.prefix) : j.rec;
+    std::span<const std::uint32_t> kids;
+    if (!memory->children(rec, j.stat, kids)) return false;
+    Fd fd;
+    if (kids.size() > 1) {
+      fd = Fd(open_dir(j.prefix, O_PATH));
+      if (!fd) return false;  // read_dir says why
+    }
+    std::string rel;
+    for (std::uint32_t k : kids) {
+      std::string_view name = memory->name(k);
+      if (fd) {
+        l.name_buf.assign(name);
+        add(j, l, fd.get(), name, l.name_buf.c_str(), static_cast<std::int32_t>(k));
+      } else {
+        rel.assign(j.prefix).push_back('/');
+        rel.append(name);
+        add(j, l, root_fd, name, rel.c_str(), static_cast<std::int32_t>(k));
+      }
+    }
+    return true;
+  }
+
+  // Lists directory j with getdents64. False: it cannot be opened.
+  bool read_dir(const Job& j, Local& l) {
     Fd fd(open_dir(j.prefix));
     if (!fd) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
@@ -177,20 +258,16 @@ struct Walker {
         const char* cname = rec + dirent_name_at;
         std::string_view name = cname;
         if (name == "." || name == "..") continue;
-        add(j, l, fd.get(), name, cname);
+        add(j, l, fd.get(), name, cname, unknown);
       }
     }
-    // Sorted here, in parallel, so the tree comes out with sorted children.
-    // On (name, index) pairs: comparing through the entries misses the cache.
-    l.keys.clear();
-    for (std::uint32_t k = 0; k < l.kids.size(); ++k) l.keys.emplace_back(l.kids[k].name(), k);
-    std::sort(l.keys.begin(), l.keys.end());
-    l.order.resize(l.kids.size());
-    for (std::size_t k = 0; k < l.keys.size(); ++k) l.order[k] = l.keys[k].second;
+    ++dirs_listed;
     return true;
   }
 
-  void add(const Job& j, Local& l, int dfd, std::string_view name, const char* cname) {
+  // lstats `name` of directory j (`at` relative to `dfd`) into j's listing.
+  void add(const Job& j, Local& l, int dfd, std::string_view name, const char* at, std::int32_t rec) {
+    Listing& out = *j.out;
     std::string rel;
     rel.reserve(j.prefix.size() + 1 + name.size());
     if (!j.prefix.empty()) {
@@ -198,67 +275,100 @@ struct Walker {
       rel.push_back('/');
     }
     rel.append(name);
-    if (!opts.excludes.empty() && excluded(opts, rel)) return;
+    if (!opts.excludes.empty() && excluded(opts, rel)) {
+      out.complete = false;
+      return;
+    }
     if (!valid_utf8(name)) {
       l.warnings.push_back(fmt::format("skipping {}: the name is not valid UTF-8, which fs.json cannot hold", printable(rel)));
       l.skipped.push_back(std::move(rel));
+      out.complete = false;
       return;
     }
     struct stat st{};
-    if (::fstatat(dfd, cname, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      if (errno == ENOENT) return;  // deleted since it was listed
+    if (::fstatat(dfd, at, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      out.complete = false;
+      if (errno == ENOENT || errno == ENOTDIR) return;  // deleted since it was listed
       throw Error::from_errno("cannot stat", rel);
     }
-    Entry& e = l.kids.emplace_back();
+    Entry& e = out.kids.emplace_back();
     e.path = std::move(rel);
     e.name_at = static_cast<std::uint32_t>(e.path.size() - name.size());
-    e.parent = j.dir;
     fill_stat(e, st);
+    l.kid_recs.push_back(rec);
     if (S_ISLNK(st.st_mode)) {
-      ssize_t n = ::readlinkat(dfd, cname, l.link_buf.data(), l.link_buf.size());
+      std::string_view known;
+      if (memory && memory->target(rec == unknown ? memory->find(e.path) : rec, record_of(e), known)) {
+        e.target.assign(known);  // recorded targets were valid UTF-8
+        return;
+      }
+      ssize_t n = ::readlinkat(dfd, at, l.link_buf.data(), l.link_buf.size());
       if (n < 0) throw Error::from_errno("cannot read the symlink", e.path);
       e.target.assign(l.link_buf.data(), static_cast<std::size_t>(n));
       if (!valid_utf8(e.target)) {
         l.warnings.push_back(fmt::format("skipping {}: the symlink target is not valid UTF-8", printable(e.path)));
         l.skipped.push_back(std::move(e.path));
-        l.kids.pop_back();
+        out.kids.pop_back();
+        l.kid_recs.pop_back();
+        out.complete = false;
         return;
       }
     }
   }
 
-  // Appends l's entries to the tree and queues their directories (with the lock).
-  void publish(const Job& j, Local& l) {
-    for (auto& w : l.warnings) log::warn("{}", w);
-    l.warnings.clear();
-    for (auto& s : l.skipped) tree.skipped.push_back(std::move(s));
-    l.skipped.clear();
-    auto first = static_cast<std::uint32_t>(tree.entries.size());
-    std::vector<std::uint32_t> kids(l.kids.size());
-    for (std::uint32_t k = 0; k < kids.size(); ++k) kids[k] = first + k;
-    for (auto k : l.order) {
-      Entry& e = l.kids[k];
-      std::uint32_t idx = static_cast<std::uint32_t>(tree.entries.size());
-      if (e.is_dir()) queue.push_back(Job{static_cast<std::int32_t>(idx), e.path});
-      tree.entries.push_back(std::move(e));
+  // Joins the listings into a tree: each directory's children are contiguous.
+  Tree assemble(std::size_t expect) {
+    Tree tree;
+    tree.entries.reserve(expect + expect / 16 + 64);
+    tree.skipped = std::move(skipped);
+    tree.dirs_listed = dirs_listed;
+    if (!root.opened) unreadable.push_back(".");
+    struct Pending {
+      Listing* listing;
+      std::int32_t dir;  // entry index, -1 for the root
+    };
+    std::vector<Pending> todo{{&root, -1}};
+    std::vector<std::uint32_t> kids;
+    while (!todo.empty()) {
+      Pending p = todo.back();
+      todo.pop_back();
+      Listing& L = *p.listing;
+      kids.clear();
+      for (auto k : L.order) {
+        auto idx = static_cast<std::uint32_t>(tree.entries.size());
+        kids.push_back(idx);
+        Entry& e = tree.entries.emplace_back(std::move(L.kids[k]));
+        e.parent = p.dir;
+        if (Listing* sub = L.sub[k]) {
+          if (sub->opened) todo.push_back({sub, static_cast<std::int32_t>(idx)});
+          else unreadable.push_back(e.path);
+        }
+      }
+      if (p.dir < 0) {
+        tree.root = kids;
+      } else {
+        Entry& d = tree.entries[static_cast<std::size_t>(p.dir)];
+        d.children = kids;
+        d.listing_complete = L.complete;
+      }
     }
-    (j.dir < 0 ? tree.root : tree.entries[static_cast<std::size_t>(j.dir)].children) = std::move(kids);
+    return tree;
   }
 };
 
 } // namespace
 
 Tree walk_directory(const std::filesystem::path& root, const SourceOptions& o, std::vector<std::string>& unreadable,
-                    std::size_t expect) {
+                    std::size_t expect, const WalkMemory* memory) {
   Fd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) throw Error::from_errno("cannot open the directory", root);
-  Walker w(o, unreadable);
+  Walker w(o, unreadable, memory);
   w.root_fd = fd.get();
-  w.tree.entries.reserve(expect + expect / 16 + 64);
-  w.queue.push_back({-1, ""});
+  w.queue.push_back(Walker::Job{&w.root, "", Walker::unknown, StatRecord{}});
   w.run(std::max(1u, std::min(4u, std::thread::hardware_concurrency())));
+  Tree tree = w.assemble(expect);
   std::sort(unreadable.begin(), unreadable.end());
-  return std::move(w.tree);
+  return tree;
 }
 
 } // namespace qb::v86
