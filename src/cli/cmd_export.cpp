@@ -49,6 +49,10 @@ void run(const ExportArgs& a, GlobalOptions& g) {
   v86::Delta d = v86::run_export(o);
   std::optional<BundleResult> bundle;
   if (kentry) bundle = write_v86_bundle(a.out, *kentry);
+  if (g.json && !bundle) {
+    std::fputs(d.to_json_text().c_str(), stdout);  // the same document, without building a json value
+    return;
+  }
   if (g.json) {
     auto j = d.to_json();
     if (bundle)

@@ -116,7 +116,7 @@ struct Walker {
     std::vector<std::pair<std::string_view, std::uint32_t>> keys;
     std::vector<std::string> skipped, warnings;
     std::vector<Job> jobs;
-    std::vector<char> buf = std::vector<char>(64 * 1024);
+    std::vector<char> buf;  // getdents64 records (64 KiB, allocated on first use)
     std::string link_buf = std::string(4096, '\0');
     std::string name_buf;
   };
@@ -220,6 +220,8 @@ struct Walker {
       fd = Fd(open_dir(j.prefix, O_PATH));
       if (!fd) return false;  // read_dir says why
     }
+    j.out->kids.reserve(kids.size());
+    l.kid_recs.reserve(kids.size());
     std::string rel;
     for (std::uint32_t k : kids) {
       std::string_view name = memory->name(k);
@@ -237,6 +239,7 @@ struct Walker {
 
   // Lists directory j with getdents64. False: it cannot be opened.
   bool read_dir(const Job& j, Local& l) {
+    if (l.buf.empty()) l.buf.resize(64 * 1024);
     Fd fd(open_dir(j.prefix));
     if (!fd) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
