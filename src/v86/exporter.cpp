@@ -262,12 +262,14 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   // kept in the order of a depth-first walk over sorted children, so one merge pass
   // over both finds every record without a lookup structure.
   std::vector<std::int32_t> old_rec;
+  bool racy_dirs = false;
   if (is_dir) {
     std::optional<WalkMemory> memory;
     if (old) memory.emplace(*old);
     tree = walk_directory(source, so, unreadable_dirs, old ? old->recs().size() : 0, memory ? &*memory : nullptr);
     timer.lap("walk");
     delta.dirs_listed = tree.dirs_listed;
+    racy_dirs = memory && memory->racy_dirs() > 0;
     std::vector<std::uint32_t> todo;
     old_rec.assign(tree.entries.size(), -1);
     std::size_t cur = 0;
@@ -459,7 +461,7 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   st.dir_mtime_ns = mtime_ns(out);
   // Rewritten only when something changed, or when files were read (racily clean
   // entries re-read: the state's new mtime makes them trusted next time).
-  bool state_changed = !old || delta.files_hashed > 0 || !st.same_content(*old);
+  bool state_changed = !old || delta.files_hashed > 0 || racy_dirs || !st.same_content(*old);
   if (state_changed) save_state(state_file, st, o.durable);
   crash_point();
   timer.lap("state");

@@ -165,10 +165,9 @@ struct Walker {
     if (stop) queue.clear();
   }
 
-  // `access`: O_RDONLY to list it, O_PATH to lstat its entries.
-  int open_dir(const std::string& rel, int access = O_RDONLY) {
+  int open_dir(const std::string& rel) {
     const char* p = rel.empty() ? "." : rel.c_str();
-    const int flags = access | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 #ifdef SYS_openat2
     static std::atomic<bool> no_openat2{false};
     if (!no_openat2) {
@@ -207,32 +206,35 @@ struct Walker {
     }
   }
 
-  // An unchanged directory: its recorded names are lstat'ed without listing it.
-  // Opened O_PATH (no read access needed, the cheapest open) so each lstat looks up
-  // one name, not the whole path; a directory with one entry is not worth the open.
+  // The directory just opened is the one the parent's lstat saw (not swapped for
+  // another by a rename in between): else its listing would be recorded as complete
+  // under the other one's stat data.
+  static bool still_same(int fd, const StatRecord& seen) {
+    struct stat st{};
+    return ::fstat(fd, &st) == 0 && st.st_dev == seen.dev && st.st_ino == seen.ino &&
+           std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec == seen.mtime_ns &&
+           std::int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec == seen.ctime_ns;
+  }
+
+  // An unchanged directory: its recorded names are lstat'ed without listing it. It is
+  // still opened (beneath the root, no symlinks, read permission checked as for a
+  // listing) and each name is lstat'ed relative to it. (Swapped for another directory
+  // since its parent's lstat: this run sees the recorded names, and the next one lists
+  // it, as the inode differs from the one recorded.)
   bool remembered(const Job& j, Local& l) {
     if (!memory || j.prefix.empty()) return false;
     const std::int32_t rec = j.rec == unknown ? memory->find(j.prefix) : j.rec;
     std::span<const std::uint32_t> kids;
     if (!memory->children(rec, j.stat, kids)) return false;
-    Fd fd;
-    if (kids.size() > 1) {
-      fd = Fd(open_dir(j.prefix, O_PATH));
-      if (!fd) return false;  // read_dir says why
-    }
+    if (kids.empty()) return true;
+    Fd fd(open_dir(j.prefix));
+    if (!fd) return false;  // read_dir says why
     j.out->kids.reserve(kids.size());
     l.kid_recs.reserve(kids.size());
-    std::string rel;
     for (std::uint32_t k : kids) {
       std::string_view name = memory->name(k);
-      if (fd) {
-        l.name_buf.assign(name);
-        add(j, l, fd.get(), name, l.name_buf.c_str(), static_cast<std::int32_t>(k));
-      } else {
-        rel.assign(j.prefix).push_back('/');
-        rel.append(name);
-        add(j, l, root_fd, name, rel.c_str(), static_cast<std::int32_t>(k));
-      }
+      l.name_buf.assign(name);
+      add(j, l, fd.get(), name, l.name_buf.c_str(), static_cast<std::int32_t>(k));
     }
     return true;
   }
@@ -246,6 +248,7 @@ struct Walker {
         throw Error::from_errno("cannot open the directory", j.prefix.empty() ? "." : j.prefix);
       return false;
     }
+    if (!j.prefix.empty() && !still_same(fd.get(), j.stat)) j.out->complete = false;
     for (;;) {
       long n = ::syscall(SYS_getdents64, fd.get(), l.buf.data(), l.buf.size());
       if (n < 0) {
@@ -347,6 +350,7 @@ struct Walker {
           else unreadable.push_back(e.path);
         }
       }
+      std::vector<Entry>().swap(L.kids);  // moved from: its memory goes back now, not at the end
       if (p.dir < 0) {
         tree.root = kids;
       } else {

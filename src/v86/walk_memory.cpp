@@ -1,5 +1,9 @@
 #include "v86/walk_memory.hpp"
 
+#include <limits>
+
+#include "v86/fs_json.hpp"
+
 namespace qb::v86 {
 
 namespace {
@@ -7,6 +11,12 @@ namespace {
 std::string_view parent_of(std::string_view p) {
   auto s = p.rfind('/');
   return s == std::string_view::npos ? std::string_view() : p.substr(0, s);
+}
+
+// What a walk can produce as a name. A state file is not trusted to hold only those:
+// "..", say, would let a remembered listing reach outside the source.
+bool plain_name(std::string_view n) {
+  return !n.empty() && n != "." && n != ".." && n.find('\0') == std::string_view::npos && valid_utf8(n);
 }
 
 } // namespace
@@ -17,6 +27,7 @@ WalkMemory::WalkMemory(const State& last) : last_(last) {
   // Records are in depth-first order over sorted names, so each record's parent is the
   // nearest open directory above it: one pass with a stack of open directories.
   std::vector<std::int32_t> parent(n, none);
+  untrusted_.assign(n, false);
   std::vector<std::uint32_t> open;
   std::vector<std::uint32_t> count(n + 1, 0);
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -25,6 +36,7 @@ WalkMemory::WalkMemory(const State& last) : last_(last) {
     if (!open.empty()) {
       parent[i] = static_cast<std::int32_t>(open.back());
       ++count[open.back()];
+      if (!plain_name(last.path(recs[i]).substr(up.size() + 1))) untrusted_[open.back()] = true;
     }
     // (top-level entries, and orphans of a damaged order, have no recorded parent)
     if (S_ISDIR(recs[i].mode)) open.push_back(i);
@@ -46,7 +58,11 @@ bool WalkMemory::children(std::int32_t rec, const StatRecord& dir, std::span<con
   if (rec < 0) return false;
   const auto i = static_cast<std::uint32_t>(rec);
   const StatRecord& r = last_.recs()[i];
-  if (!(r.flags & rec_listing_complete) || !S_ISDIR(r.mode) || !same_stat(r, dir, last_.written_ns)) return false;
+  if (!(r.flags & rec_listing_complete) || !S_ISDIR(r.mode) || untrusted_[i]) return false;
+  if (!same_stat(r, dir, last_.written_ns)) {
+    if (same_stat(r, dir, std::numeric_limits<std::int64_t>::max())) ++racy_;
+    return false;
+  }
   out = std::span<const std::uint32_t>(kids_).subspan(first_child_[i], first_child_[i + 1] - first_child_[i]);
   return true;
 }

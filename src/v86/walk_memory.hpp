@@ -11,6 +11,7 @@
 //    same ctime has the same target.
 // The entries themselves are still lstat'ed one by one: a file's content changes
 // without touching its directory.
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -40,10 +41,17 @@ class WalkMemory {
   // The target of symlink record `rec` when `link` (record_of a fresh lstat) shows it unchanged.
   bool target(std::int32_t rec, const StatRecord& link, std::string_view& out) const;
 
+  // Directories that were unchanged but racily clean (recorded in the clock tick the
+  // state was written in), so listed anyway: the state should be written again, or
+  // they would be listed on every run.
+  std::uint32_t racy_dirs() const { return racy_; }
+
  private:
   const State& last_;
   std::vector<std::uint32_t> first_child_;  // per record, into kids_ (one past the end: size)
   std::vector<std::uint32_t> kids_;         // record indices, grouped by parent
+  std::vector<bool> untrusted_;             // per record: a child's name is not a plain name
+  mutable std::atomic<std::uint32_t> racy_{0};
 };
 
 } // namespace qb::v86

@@ -127,7 +127,8 @@ struct Watcher::Impl {
   bool pending() const { return first.has_value(); }
 
   Clock::time_point due() const {
-    return std::min(*last + opt.debounce, *first + opt.max_delay);
+    const auto scale = std::min<std::size_t>(4, 1 + batch.changes.size() / 1000);
+    return std::min(*last + opt.debounce * static_cast<int>(scale), *first + opt.max_delay);
   }
 
   // --- the change list -------------------------------------------------------------

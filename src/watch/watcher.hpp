@@ -50,6 +50,11 @@ struct Batch {
 struct Options {
   // A batch is delivered once no event arrived for `debounce`, or `max_delay` after
   // its first event, whichever comes first, so a steady stream still yields batches.
+  // The quiet period grows with the batch: one more `debounce` per 1,000 changes, up to
+  // 4x. A bulk write (git checkout, rsync, tar x) can stall on writeback for longer
+  // than 50 ms between two files; waiting a little longer keeps it one cycle, and
+  // costs little next to a cycle over thousands of files. One edited file still waits
+  // only `debounce`.
   std::chrono::milliseconds debounce{50};
   std::chrono::milliseconds max_delay{1000};
   // Names ignored on top of default_ignore_patterns(); see ignore.hpp for the syntax.

@@ -396,3 +396,26 @@ TEST_CASE("watch: write-to-delivery latency with the default debounce") {
   CHECK(ms.front() >= 50.0);
   CHECK(ms[10] < 150.0);
 }
+
+TEST_CASE("watch: a bulk write that stalls for longer than the debounce stays one batch") {
+  TempDir t;
+  Options o;  // debounce 50 ms
+  o.max_delay = 20s;  // as the watch loop has it: only the quiet period may end the batch
+  Watcher w(o);
+  w.add_root("r", t.path);
+  std::thread writer([&] {
+    for (int i = 0; i < 2500; ++i) put(t.path / ("a" + std::to_string(i)));  // quiet period: 3 x 50 ms
+    std::this_thread::sleep_for(90ms);  // writeback throttling, say
+    for (int i = 0; i < 100; ++i) put(t.path / ("b" + std::to_string(i)));
+  });
+  auto first = expect_batch(w, 20s);
+  writer.join();
+  CHECK(has(first, "a0", Kind::created));
+  CHECK(has(first, "b99", Kind::created));
+  CHECK_FALSE(w.next(-1, Clock::now() + 500ms));  // nothing left for a second batch
+  // A single edit is still delivered after the plain debounce.
+  put(t.path / "one", "edit");
+  auto b = expect_batch(w);
+  CHECK(b.changes.size() == 1);
+  CHECK(b.waited < 1000ms);
+}

@@ -25,7 +25,10 @@ kill -INT $pid; wait $pid || true
 n=$(grep -c '"summary"' "$T/cycles")
 [ "$n" -eq 1 ] || { cat "$T/cycles"; fail "5,000 files gave $n cycles, not 1"; }
 "$QUICKBOOT" -q export "$T/tree" --out "$T/fresh"
-cmp "$T/out/fs.json" "$T/fresh/fs.json" || fail "watch export differs from a fresh export"
+cmp -s "$T/out/fs.json" "$T/fresh/fs.json" || {
+  cat "$T/cycles"; diff <(tr ']' '\n' <"$T/out/fs.json") <(tr ']' '\n' <"$T/fresh/fs.json") | head -20
+  fail "watch export differs from a fresh export"
+}
 diff <(cd "$T/out" && ls | grep -v '^fs.json$' | sort) <(cd "$T/fresh" && ls | grep -v '^fs.json$' | sort) >/dev/null ||
   fail "blob sets differ"
 echo PASS
