@@ -84,6 +84,9 @@ def one_file_reexport(name, src, out, victim_dir):
     time.sleep(0.05)
     run(qb_export(src, out))  # state in place
     run(qb_export(src, out))
+    # The full exports before this leave gigabytes of dirty pages; their writeback
+    # would compete with these runs for this machine's two cores.
+    os.sync()
     ts, inner = [], []
     files = sorted(os.listdir(victim_dir))[:7]
     for f in files:
