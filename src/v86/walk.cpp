@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -165,6 +166,7 @@ struct Walker {
     if (stop) queue.clear();
   }
 
+  // Opens directory `rel` under the root without following any symlink on the way.
   int open_dir(const std::string& rel) {
     const char* p = rel.empty() ? "." : rel.c_str();
     const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
@@ -211,9 +213,10 @@ struct Walker {
   // under the other one's stat data.
   static bool still_same(int fd, const StatRecord& seen) {
     struct stat st{};
-    return ::fstat(fd, &st) == 0 && st.st_dev == seen.dev && st.st_ino == seen.ino &&
-           std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec == seen.mtime_ns &&
-           std::int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec == seen.ctime_ns;
+    if (::fstat(fd, &st) != 0) return false;
+    Entry now;
+    fill_stat(now, st);
+    return same_stat(seen, now, std::numeric_limits<std::int64_t>::max());  // no racy rule here
   }
 
   // An unchanged directory: its recorded names are lstat'ed without listing it. It is
