@@ -10,7 +10,7 @@ packages=(
   libssl-dev libkmod-dev nlohmann-json3-dev libtomlplusplus-dev libsquashfs-dev
   qemu-system-x86 busybox-static
   # tests and benches: real packages, ISOs, cpio reference, debootstrap trees, v86 under Node
-  xorriso cpio zstd lz4 debootstrap seabios dpkg-dev file jq hyperfine time
+  xorriso cpio zstd lz4 debootstrap seabios dpkg-dev file jq hyperfine time ccache
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -24,5 +24,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 build_type=${QB_BUILD_TYPE:-RelWithDebInfo}
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
+# ccache: rebuilds in other worktrees and build types reuse compiled objects.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type" -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 cmake --build build

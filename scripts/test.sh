@@ -9,9 +9,12 @@ bash scripts/setup.sh
 kernels/debian.sh amd64 >/dev/null
 kernels/debian.sh 686 >/dev/null
 
+# Real Debian trees (debootstrap, cached per machine) for the distro and v86 tests.
+for tree in systemd-amd64 minbase-i386 systemd-i386; do tests/trees/debian.sh "$tree" >/dev/null; done
+
 # Unit tests under the sanitizers, in their own build tree.
 # Only the unit-test binaries: the CLI and boot tests run against ./build.
-cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=Debug -DQB_SANITIZE="address;undefined" >/dev/null
+cmake -S . -B build-san -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DQB_SANITIZE="address;undefined" >/dev/null
 mapfile -t unit_targets < <(cmake --build build-san --target help | sed -n 's/^\(test_[a-z0-9_]*\):.*/\1/p')
 cmake --build build-san --target "${unit_targets[@]}"
 (cd build-san && ctest --output-on-failure -L unit "$@")
