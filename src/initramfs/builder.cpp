@@ -146,7 +146,18 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   std::error_code ec;
   if (fs::exists(image, ec) && fs::exists(meta_path, ec) && fs::exists(result.overlay_archive, ec)) {
     auto meta = nlohmann::json::parse(read_file(meta_path), nullptr, false);
-    if (!meta.is_discarded() && fs::exists(meta.value("base", ""), ec)) {
+    // Files the install hooks took from the built system count too: a changed one is a miss.
+    auto sources_unchanged = [&] {
+      for (const auto& s : meta.value("sources", nlohmann::json::array())) {
+        try {
+          if (file_identity(s.at(0).get<std::string>()) != s.at(1).get<std::string>()) return false;
+        } catch (const std::exception&) {
+          return false;
+        }
+      }
+      return true;
+    };
+    if (!meta.is_discarded() && fs::exists(meta.value("base", ""), ec) && sources_unchanged()) {
       result.cached = true;
       result.base_image = meta.value("base", "");
       result.module_settings = meta.value("module_settings", false);
@@ -266,7 +277,13 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   result.bytes = early_cpio.size() + base.size() + overlay.size();
   result.modules = load_order;
   for (const auto& h : runtime_hooks) result.hooks.push_back(h.name);
-  nlohmann::json meta = {{"modules", result.modules}, {"hooks", result.hooks}, {"base", base_path.string()}, {"module_settings", result.module_settings}};
+  nlohmann::json sources = nlohmann::json::array();
+  std::set<fs::path> seen_sources;
+  for (const auto& s : applied.sources)
+    if (seen_sources.insert(s).second) sources.push_back({s.string(), file_identity(s)});
+  nlohmann::json meta = {{"modules", result.modules},  {"hooks", result.hooks},
+                         {"base", base_path.string()}, {"module_settings", result.module_settings},
+                         {"sources", sources}};
   write_file_atomic(meta_path, meta.dump());
   return result;
 }

@@ -105,8 +105,10 @@ private:
       if (::stat(h.c_str(), &st) != 0) fail("dangling symlink: " + src);
     }
     if (!S_ISREG(st.st_mode)) fail(fmt::format("{} is not a regular file", src));
-    to.add_host_file(dest, host(src), mode ? mode : (st.st_mode & 07777));
+    const fs::path file = host(src);
+    to.add_host_file(dest, file, mode ? mode : (st.st_mode & 07777));
     out.paths.push_back(dest);
+    out.sources.push_back(file);
   }
 
   void dir(const std::string& path, unsigned mode) {

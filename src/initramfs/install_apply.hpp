@@ -15,6 +15,7 @@ namespace qb::initramfs {
 struct ApplyOutput {
   std::vector<std::string> modules;  // add_all_modules / add_checked_modules matches
   std::vector<std::string> paths;    // every image path written (to spot modprobe.d and firmware)
+  std::vector<fs::path> sources;     // every host file read, for the cache to check on a hit
 };
 
 // Throws Error naming the hook and the missing or bad path.

@@ -2,7 +2,7 @@
 # A hook that adds a binary with its libraries: the image still boots when the kernel's
 # own unpacker lays it out (--no-snapshot, as every KVM boot) and with a snapshot restore
 # (busybox cpio unpacks the hooks' files): /lib/modules is there, the hook's binary runs
-# (GNU ls, not the busybox applet of the same name) and the rootfs's command runs.
+# (GNU ls, not the busybox applet of the same name) and the rootfs's init runs.
 source "$(dirname "$0")/../common.inc"
 need_qemu
 use_shared_kernel
@@ -24,10 +24,10 @@ H
 for mode in --no-snapshot --snapshot; do
   flag=$mode; [ "$mode" = --snapshot ] && flag=
   rc=0
-  qb run "$T/root" --hooks "$T/h" --hook gnuls $flag --timeout 600 -- cat /etc/motd >"$T/o" 2>"$T/e" || rc=$?
+  qb boot "$T/root" --hooks "$T/h" --hook gnuls $flag </dev/null >"$T/o" 2>"$T/e" || rc=$?
   [ "$rc" = 0 ] || { cat "$T/o" "$T/e"; fail "$mode: boot with a binary-adding hook failed (exit $rc)"; }
   grep -q "layering: modules=[0-9].* ls (GNU coreutils)" "$T/o" "$T/e" ||
     { cat "$T/o" "$T/e"; fail "$mode: the hook's binary did not run or /lib/modules is missing"; }
-  grep -q "quickboot example rootfs" "$T/o" || { cat "$T/o" "$T/e"; fail "$mode: the rootfs's command did not run"; }
+  grep -q "quickboot-example: userspace reached" "$T/o" || { cat "$T/o" "$T/e"; fail "$mode: the rootfs's init did not run"; }
 done
 echo PASS
