@@ -91,8 +91,11 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
   std::string init = cmdline_value(o.append, "init");
   if (run_argv.empty()) {
     std::string want = init.empty() ? "/sbin/init" : init;
-    if (!exists_in_root(rootfs, want))
-      throw Error(fmt::format("{} has no {}", o.rootfs, want),
+    // The guest sees ROOTFS with the --overlay layers over it: any layer may hold init.
+    bool found = exists_in_root(rootfs, want);
+    for (const auto& dir : o.overlays) found = found || exists_in_root(dir, want);
+    if (!found)
+      throw Error(fmt::format("{} has no {}{}", o.rootfs, want, o.overlays.empty() ? "" : " (nor has any --overlay)"),
                   "add an init to the rootfs, pass --append init=/bin/sh, or use `quickboot run ROOTFS -- CMD`");
   }
   qemu::require_qemu("x86_64");
