@@ -232,7 +232,8 @@ void add_project_commands(CLI::App& app, GlobalOptions& g) {
   upc->add_option("-C,--directory", ua->dir, "Start the search for quickboot.toml in DIR");
   upc->add_option("--variant", ua->variant, "Apply [variant.NAME] from quickboot.toml / quickboot.local.toml");
   upc->add_flag("-w,--watch", ua->watch, "Continue into the watch loop (quickboot watch): with -- CMD, re-run it on every edit");
-  upc->add_option("--timeout", ua->timeout, "With CMD: give up after S seconds (default: boot.timeout, else none)");
+  upc->add_option("--timeout", ua->timeout, "With CMD: give up after S seconds (default: boot.timeout, else none)")
+      ->check(timeout_seconds());
   upc->add_option("CMD", ua->argv, "Run this command in the guest instead of booting to a console");
   upc->footer("Examples:\n  quickboot up\n  quickboot up -- uname -a\n  quickboot up --variant debug -C ~/src/mydistro\n\n"
               "Exit status: as `boot`, or with CMD as `run` (the command's own status).");
