@@ -36,11 +36,26 @@ std::string_view to_string(Compression c) {
   return "?";
 }
 
+// Member names are relative, with no empty, "." or ".." component: the kernel's
+// unpacker and busybox cpio would otherwise put "a/../../x" outside the root or give
+// "a//b" and "a/b" as two members for one file.
 std::string CpioArchive::normalise(std::string path) {
-  while (!path.empty() && path.front() == '/') path.erase(0, 1);
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  if (path.empty()) throw Error("internal: empty path in initramfs");
-  return path;
+  std::string out;
+  out.reserve(path.size());
+  std::string_view rest = path;
+  while (!rest.empty()) {
+    auto s = rest.find('/');
+    std::string_view c = rest.substr(0, s);
+    rest.remove_prefix(s == std::string_view::npos ? rest.size() : s + 1);
+    if (c.empty() || c == ".") continue;
+    if (c == "..")
+      throw Error(fmt::format("initramfs path \"{}\" has a \"..\" component", path),
+                  "name files inside the image with paths below its root");
+    if (!out.empty()) out.push_back('/');
+    out.append(c);
+  }
+  if (out.empty()) throw Error(fmt::format("internal: initramfs path \"{}\" names the root itself", path));
+  return out;
 }
 
 void CpioArchive::add_parents(const std::string& path) {
