@@ -11,6 +11,8 @@ packages=(
   qemu-system-x86 busybox-static
   # tests and benches: real packages, ISOs, cpio reference, debootstrap trees, v86 under Node
   xorriso cpio zstd lz4 debootstrap seabios dpkg-dev file jq hyperfine time ccache
+  # fuzzing (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
+  clang-14 libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do
