@@ -185,6 +185,10 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
 
   // Modules: what the hooks ask for plus --module, closed over their dependencies.
   ModuleTree tree(spec.kernel.modules_dir, spec.kernel.release);
+  // Keyed by the tree's path and identity: a store entry's modules never change.
+  Sha256 alias_key;
+  alias_key.update(spec.kernel.modules_dir.string() + "\n" + file_identity(spec.kernel.modules_dir / "kernel"));
+  tree.set_alias_cache(cache_dir / ("aliases-" + to_hex(alias_key.finish()).substr(0, 24) + ".txt"));
   CpioArchive o, early;
   for (const auto& [path, target] : kLayoutLinks) o.assume_symlink(path, target);
   ApplyOutput applied = apply_install_actions(req.actions, env, tree, o, early);

@@ -125,6 +125,7 @@ InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const 
   std::istringstream err(r.err);
   for (std::string line; std::getline(err, line);) {
     if (line.rfind("==> WARNING: ", 0) == 0) log::warn("{}", line.substr(13));
+    else if (line.rfind("==> ERROR: ", 0) == 0) log::warn("{}", line);
     else if (!line.empty()) log::debug("{}", line);
   }
   return req;

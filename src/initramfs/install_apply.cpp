@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <regex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -56,12 +57,13 @@ public:
     if (a.kind == "file") add_file(image_, guest(arg(0)), arg(1), parse_mode(arg(2)));
     else if (a.kind == "early") add_file(early_, guest(arg(0)), arg(1), parse_mode(arg(2)));
     else if (a.kind == "dir") dir(arg(0), parse_mode(arg(1)));
-    else if (a.kind == "symlink") symlink(arg(0), arg(1));
+    else if (a.kind == "symlink") symlink(image_, arg(0), arg(1));
     else if (a.kind == "binary") binary(arg(0), arg(1), parse_mode(arg(2)));
     else if (a.kind == "fulldir") full_dir(guest(arg(0)), arg(1), arg(2));
     else if (a.kind == "firmware") firmware(arg(0));
     else if (a.kind == "udev") udev_rule(arg(0));
-    else if (a.kind == "allmods" || a.kind == "checkedmods") module_patterns(arg(0), arg(1));
+    else if (a.kind == "allmods") module_patterns(arg(0), arg(1), {});
+    else if (a.kind == "checkedmods") module_patterns(arg(0), arg(1), arg(2));
     else log::warn("install hook '{}': unknown request '{}' ignored", hook_, a.kind);
   }
 
@@ -98,8 +100,7 @@ private:
       const std::string target = real(src);
       if (target != dest) {
         add_file(to, target, target, mode);
-        to.add_symlink(dest, target);
-        out.paths.push_back(dest);
+        symlink(to, dest, src);
         return;
       }
       if (::stat(h.c_str(), &st) != 0) fail("dangling symlink: " + src);
@@ -116,7 +117,7 @@ private:
     out.paths.push_back(path);
   }
 
-  void symlink(const std::string& name, std::string target) {
+  void symlink(CpioArchive& to, const std::string& name, std::string target) {
     // One argument: the link as the built system has it; a target that is itself a
     // link: its final target (mkinitcpio's rules).
     if (target.empty() || target == name) {
@@ -130,7 +131,7 @@ private:
       std::error_code ec;
       if (target.front() == '/' && fs::is_symlink(host(target, false), ec)) target = real(target);
     }
-    image_.add_symlink(name, target);
+    to.add_symlink(name, target);
     out.paths.push_back(name);
   }
 
@@ -202,7 +203,11 @@ private:
           break;
         }
       }
-      if (rules.front() != '/') fail("udev rule not found: " + rules);
+      if (rules.front() != '/') {
+        // mkinitcpio skips a missing rule without an error.
+        log::warn("install hook '{}': udev rule {} not found in /usr/lib/udev/rules.d", hook_, rules);
+        return;
+      }
     }
     add_file(image_, rules, "/usr/lib/udev/rules.d/" + fs::path(rules).filename().string(), 0);
     // The programs the rules run come along, as with mkinitcpio.
@@ -217,7 +222,11 @@ private:
     }
   }
 
-  void module_patterns(const std::string& filters, const std::string& patterns) {
+  // `detected`: the autodetect hook's modules (\x1f-separated); when there are any,
+  // add_checked_modules keeps only those.
+  void module_patterns(const std::string& filters, const std::string& patterns, const std::string& detected) {
+    const auto keep = split(detected, '\x1f');
+    const std::set<std::string> only(keep.begin(), keep.end());
     // mkinitcpio greps (ERE) the module files' paths under /lib/modules/KVER.
     std::vector<std::regex> want, skip;
     for (const auto& p : split(patterns, '\x1f'))
@@ -230,7 +239,7 @@ private:
       bool hit = false;
       for (const auto& r : want) hit = hit || std::regex_search(p, r);
       for (const auto& r : skip) hit = hit && !std::regex_search(p, r);
-      if (hit) out.modules.push_back(name);
+      if (hit && (only.empty() || only.count(name))) out.modules.push_back(name);
     }
   }
 

@@ -49,6 +49,10 @@ public:
 
   static std::string normalise(std::string name);
 
+  // Where the alias index of this tree is kept between builds (read when present,
+  // written after the one slow scan). Only for trees that never change.
+  void set_alias_cache(fs::path file) { alias_cache_ = std::move(file); }
+
 private:
   struct Info {
     std::vector<std::string> depends, pre, post, aliases;
@@ -56,6 +60,9 @@ private:
   };
   const Info& info(const std::string& name);
   std::string resolve_alias(const std::string& alias);  // empty when none
+  std::vector<std::string> resolve_alias_all(const std::string& alias);
+  void scan_aliases();
+  fs::path alias_cache_;
   void visit(const std::string& name, const std::string& wanted_by, std::set<std::string>& seen,
              std::set<std::string>& done, std::vector<ModuleFile>& out);
 
