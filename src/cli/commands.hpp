@@ -13,5 +13,6 @@ void add_export_command(CLI::App& app, GlobalOptions& g);
 void add_watch_command(CLI::App& app, GlobalOptions& g);
 void add_project_commands(CLI::App& app, GlobalOptions& g); // up and clean
 void add_doctor_command(CLI::App& app, GlobalOptions& g);
+void add_serve_command(CLI::App& app, GlobalOptions& g);
 
 } // namespace qb::cli
