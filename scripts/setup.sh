@@ -12,6 +12,8 @@ packages=(
   # tests and benches: real packages, ISOs, cpio reference, debootstrap trees, v86 under Node
   xorriso cpio zstd lz4 debootstrap seabios dpkg-dev file jq hyperfine time ccache
   curl wrk chromium
+  # fuzzing (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
+  clang-14 libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do
