@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -15,24 +16,7 @@
 
 namespace qb {
 
-std::string read_file(const fs::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw Error::from_errno("cannot open", path);
-  std::string out;
-  struct stat st{};
-  if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error::from_errno("cannot read", path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
+std::string read_file(const fs::path& path) { return read_regular_file(path, SIZE_MAX); }
 
 std::string_view file_type_name(unsigned mode) {
   switch (mode & S_IFMT) {

@@ -8,6 +8,8 @@ namespace qb {
 
 namespace fs = std::filesystem;
 
+// The whole of a regular file (read_regular_file without a size limit): a FIFO, a
+// directory or a device in its place is an Error, never a wait.
 std::string read_file(const fs::path& path);
 
 // Reads a file that must be a regular file of at most `max_bytes`. Opened non-blocking,
