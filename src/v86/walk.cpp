@@ -283,6 +283,13 @@ struct Walker {
       rel.push_back('/');
     }
     rel.append(name);
+    if (rel.size() > max_path_length) {
+      l.warnings.push_back(fmt::format("skipping {}...: its path is longer than {} bytes", printable(rel.substr(0, 60)),
+                                       max_path_length));
+      l.skipped.push_back(rel.substr(0, 200));
+      out.complete = false;
+      return;
+    }
     if (!opts.excludes.empty() && excluded(opts, rel)) {
       out.complete = false;
       return;

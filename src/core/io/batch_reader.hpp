@@ -15,8 +15,8 @@ namespace qb::io {
 enum class Backend { automatic, uring, pread };
 
 // One file to read: a path beneath ReaderOptions::root_fd (opened with open_beneath:
-// no symlink followed in any component, no ".." out, non-blocking), and the
-// size seen by stat, used only to pick the one-shot or the streamed way.
+// no symlink followed in any component, no ".." out, no absolute path; non-blocking),
+// and the size seen by stat, used only to pick the one-shot or the streamed way.
 struct FileRequest {
   const char* path;
   std::uint64_t size_hint;

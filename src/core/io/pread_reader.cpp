@@ -30,6 +30,7 @@ private:
     if (!fd) return sink(Chunk{i, {}, true, errno});
     struct stat st{};
     if (::fstat(fd.get(), &st) != 0) return sink(Chunk{i, {}, true, errno});
+    if (S_ISDIR(st.st_mode)) return sink(Chunk{i, {}, true, EISDIR});  // as a read would say
     if (!S_ISREG(st.st_mode)) return sink(Chunk{i, {}, true, not_regular});
     off_t off = 0;
     for (;;) {
