@@ -18,10 +18,40 @@ fi
 
 move_api_mounts /new_root
 eval "set -- $QB_ARGV"
+_qb_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+# The command must be the rootfs's own program. busybox's chroot (like its env and its
+# shell) runs its own applet for a bare name that is one (`ls`, `sh`, `modprobe`), so
+# the name is looked up here, in the rootfs's PATH, and handed over as an absolute
+# path. A symlink counts as found without following it: an absolute target (Debian's
+# alternatives) only resolves inside the chroot. Sets _qb_cmd (no subshell: each
+# process costs milliseconds under TCG).
+qb_find_command() {
+    _qb_cmd=$1
+    case $1 in
+        */*) return 0 ;;
+    esac
+    _ifs=$IFS; IFS=:
+    for _d in $_qb_path; do
+        if [ -L "/new_root$_d/$1" ] || { [ -f "/new_root$_d/$1" ] && [ -x "/new_root$_d/$1" ]; }; then
+            IFS=$_ifs; _qb_cmd=$_d/$1; return 0
+        fi
+    done
+    IFS=$_ifs
+    return 1
+}
+
+# Runs the command once (looked up afresh: under watch the host may have added it) and
+# reports its status; 127 with a message when the rootfs has no such command.
 qb_run_once() {
-    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb \
-        chroot /new_root "$@" </dev/null >&5 2>&6
-    echo "exit $?" >&7
+    if qb_find_command "$1"; then
+        shift
+        env -i PATH=$_qb_path HOME=/root TERM=dumb chroot /new_root "$_qb_cmd" "$@" </dev/null >&5 2>&6
+        echo "exit $?" >&7
+    else
+        echo "quickboot run: $1: command not found in the root filesystem (PATH $_qb_path)" >&6
+        echo "exit 127" >&7
+    fi
 }
 qb_run_once "$@"
 # `quickboot watch --run`: the guest stays up and runs the command again on each

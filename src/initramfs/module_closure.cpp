@@ -256,9 +256,17 @@ std::string render_modules_dep(const std::vector<ModuleFile>& mods, bool keep_co
 std::vector<ModuleFile> ModuleTree::closure(const std::vector<std::string>& names) {
   std::vector<ModuleFile> out;
   std::set<std::string> seen, done;
-  for (const auto& raw : names) {
+  for (std::string raw : names) {
+    // mkinitcpio's `name?`: add it when this kernel has it, say nothing when not.
+    const bool optional = !raw.empty() && raw.back() == '?';
+    if (optional) raw.pop_back();
+    if (auto ko = raw.find(".ko"); ko != std::string::npos && ko > 0) raw.resize(ko);
     std::string name = normalise(raw);
     if (builtin_.count(name)) continue;
+    if (optional && !files_.count(name)) {
+      load_builtin_aliases();
+      if (!builtin_aliases_.count(raw)) continue;
+    }
     if (!files_.count(name)) {
       std::string real = resolve_alias(raw);
       if (real.empty())

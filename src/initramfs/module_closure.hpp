@@ -35,13 +35,16 @@ public:
   // Load order for `names` and everything they need (dependencies first). Names may be
   // module names (with '-' or '_') or aliases such as fs-9p. Throws Error for a name
   // that is neither a module of this tree nor built in, or a module built for another
-  // kernel release.
+  // kernel release. A name ending in `?` (mkinitcpio's optional module) that is neither
+  // is left out instead.
   std::vector<ModuleFile> closure(const std::vector<std::string>& names);
 
   // Every module of the tree in load order (for a guest-visible modules.dep).
   std::vector<ModuleFile> all();
 
   bool is_builtin(const std::string& name) const;
+  // name -> path of every module file of the tree.
+  const std::unordered_map<std::string, std::string>& files() const { return files_; }
   const fs::path& dir() const { return dir_; }
 
   static std::string normalise(std::string name);

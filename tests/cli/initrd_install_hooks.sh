@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install hooks' build(): add_binary brings its shared-library closure, add_file,
-# add_dir, add_symlink and add_runscript are honoured, other calls are ignored with a
-# warning naming them; hooks are found in a rootfs's /etc/initcpio when listed.
+# add_dir, add_symlink and add_runscript are honoured, unsupported calls warn naming
+# them, a missing udev rule fails naming the hook; hooks are found in a rootfs's
+# /etc/initcpio when listed.
 source "$(dirname "$0")/../common.inc"
 use_shared_kernel
 mkdir -p "$T/h/hooks" "$T/h/install"
@@ -12,13 +13,13 @@ build() {
     add_file $T/payload /etc/payload 0600
     add_dir /var/empty
     add_symlink /usr/bin/dir /usr/bin/ls
-    add_udev_rule 60-foo.rules
+    add_systemd_unit foo.service
     add_runscript
 }
 EOF
 echo 'run_hook() { :; }' > "$T/h/hooks/tools"
 qb --json initrd build --hooks "$T/h" --hook tools -o "$T/i.img" >"$T/o" 2>"$T/e"
-grep -q "add_udev_rule 60-foo.rules (ignored" "$T/e" || { cat "$T/e"; fail "no warning for an ignored call"; }
+grep -q "add_systemd_unit foo.service is not supported" "$T/e" || { cat "$T/e"; fail "no warning for an ignored call"; }
 python3 "$QB_SOURCE_DIR/tests/fixtures/cpio_extract.py" "$T/i.img" "$T/x" >"$T/list"
 [ -f "$T/x/usr/bin/ls" ] || fail "add_binary did not add the binary"
 interp=$(readelf -l /usr/bin/ls | sed -n 's/.*interpreter: \(.*\)]/\1/p')
@@ -39,6 +40,8 @@ python3 "$QB_SOURCE_DIR/tests/fixtures/cpio_extract.py" "$T/j.img" "$T/y" >"$T/l
 grep -q "hooks/fromroot$" "$T/list2" || fail "a rootfs hook listed in HOOKS was not added"
 
 # A failing build() names the hook.
-printf 'build() {\n    false\n}\n' > "$T/h/install/tools"
-expect_fail 1 "install hook $T/h/install/tools failed in build()" -- qb initrd build --hooks "$T/h" --hook tools -o "$T/k.img"
+printf 'build() {\n    error "no %s here" thing\n    return 0\n}\n' > "$T/h/install/tools"
+expect_fail 1 "install hook 'tools' ($T/h/install/tools) reported 1 error(s)" -- qb initrd build --hooks "$T/h" --hook tools -o "$T/k.img"
+printf 'build() {\n    add_udev_rule 60-no-such.rules\n}\n' > "$T/h/install/tools"
+expect_fail 1 "install hook 'tools': udev rule not found: 60-no-such.rules" -- qb initrd build --hooks "$T/h" --hook tools -o "$T/k.img"
 echo PASS
