@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/file_util.hpp"
 #include "core/log.hpp"
+#include "project/config.hpp"
 #include "qemu/vm.hpp"
 
 namespace qb::cli {
@@ -78,6 +79,24 @@ void announce(const PreparedBoot& p, const BootOptions& o, const GlobalOptions& 
 
 } // namespace
 
+CLI::Validator timeout_seconds() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        double d = 0;
+        try {
+          std::size_t used = 0;
+          d = std::stod(v, &used);
+          if (used != v.size()) return "'" + v + "' is not a number of seconds";
+        } catch (const std::exception&) {
+          return "'" + v + "' is not a number of seconds";
+        }
+        if (!(d >= 0 && d <= project::kMaxTimeoutS))
+          return fmt::format("{} is out of range (0 for none, up to {:.0f} seconds)", v, project::kMaxTimeoutS);
+        return {};
+      },
+      "SECONDS");
+}
+
 int run_command(const BootOptions& o, const std::vector<std::string>& argv, double timeout_s, GlobalOptions& g) {
   auto p = prepare_boot(o, argv, false);
   struct Scratch { std::filesystem::path d; ~Scratch() { remove_all_quiet(d); } } scratch{p.scratch};
@@ -94,8 +113,9 @@ int run_command(const BootOptions& o, const std::vector<std::string>& argv, doub
   };
   vm.start();
   std::optional<std::chrono::steady_clock::time_point> deadline;
-  if (timeout_s > 0)
-    deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(timeout_s * 1000));
+  // Callers bound timeout_s (kMaxTimeoutS): the millisecond count fits in 64 bits.
+  if (timeout_s > 0 && timeout_s <= project::kMaxTimeoutS)
+    deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(timeout_s * 1000));
   auto end = vm.run(ev, deadline);
   if (end == qemu::VmEnd::interrupted) {
     vm.stop();
@@ -177,7 +197,8 @@ void add_boot_commands(CLI::App& app, GlobalOptions& g) {
       "The command's stdout and stderr arrive on quickboot's stdout and stderr (kept apart,\n"
       "never mixed with console messages); ROOTFS is not modified.");
   add_boot_options(*run, *ro);
-  run->add_option("--timeout", *timeout, "Give up after S seconds: exit 124 with the last console lines");
+  run->add_option("--timeout", *timeout, "Give up after S seconds: exit 124 with the last console lines")
+      ->check(timeout_seconds());
   run->add_flag("--boot", ro->boot_init,
                 "Boot the rootfs's own init (systemd) and run CMD once the system is up (a unit after\n"
                 "multi-user.target, started when the boot finished); prints the failed units when the\n"

@@ -96,6 +96,18 @@ std::optional<std::string> dangling_symlink_on(const fs::path& root, const std::
   return std::nullopt;
 }
 
+// The guest mounts each share at /new_root + GUEST with a shell loop over
+// "tag|path|mode" words: a GUEST path with blanks, '|', control characters or a ".."
+// component would be split, misread, or land outside the new root.
+void check_guest_mount_point(const std::string& inj, const std::string& guest) {
+  for (unsigned char ch : guest)
+    if (ch < 0x21 || ch == 0x7f || ch == '|')
+      throw Error(fmt::format("--inject {}: GUEST may not contain blanks, control characters or '|'", inj),
+                  "pick a plain mount point such as /root/project");
+  for (const auto& part : fs::path(guest))
+    if (part == "..") throw Error(fmt::format("--inject {}: GUEST may not contain '..'", inj), "give the path without ..");
+}
+
 // The words of the --append lines, in order (each line may hold several).
 std::vector<std::string> append_words(const std::vector<std::string>& lines) {
   std::vector<std::string> words;
@@ -190,6 +202,7 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
       guest.resize(guest.size() - 3);
     }
     if (guest.empty() || guest.front() != '/') throw Error(fmt::format("--inject {}: GUEST must be an absolute path", inj));
+    check_guest_mount_point(inj, guest);
     if (!fs::is_directory(host, ec)) throw Error(fmt::format("--inject {}: {} is not a directory", inj, host));
     std::string tag = fmt::format("qbinj{}", n++);
     vm_shares.push_back({tag, fs::absolute(host), ro});
@@ -246,8 +259,10 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
   }
 
   p.scratch = make_temp_dir(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", "quickboot-boot");
-  std::string boot_conf = fmt::format("QB_PROTECT={}\nQB_SHARES=\"{}\"\nQB_OVERLAYS=\"{}\"\n{}", o.writable ? 0 : 1,
-                                      fmt::join(shares, " "), fmt::join(overlay_tags, " "),
+  // Single-quoted: the guest sources boot.conf, and a GUEST path must stay data there.
+  std::string boot_conf = fmt::format("QB_PROTECT={}\nQB_SHARES={}\nQB_OVERLAYS={}\n{}", o.writable ? 0 : 1,
+                                      shell_quote(fmt::format("{}", fmt::join(shares, " "))),
+                                      shell_quote(fmt::format("{}", fmt::join(overlay_tags, " "))),
                                       // watch without a command: the guest keeps a cache-dropping agent
                                       o.watch_mode && run_argv.empty() ? "QB_WATCH=1\n" : "");
   if (p.snapshot)

@@ -28,7 +28,7 @@ void copy_atomic(const fs::path& from, const fs::path& to) { write_file_atomic(t
 
 constexpr const char* kIndexHtml = R"HTML(<!doctype html>
 <!-- Written by quickboot export --kernel. Serve this directory over HTTP
-     (e.g. `python3 -m http.server` in it) and open index.html. -->
+     (`quickboot serve DIR`, or any static server) and open index.html. -->
 <meta charset="utf-8">
 <title>quickboot: {title}</title>
 <style>body {{ background: #111; color: #ddd; font: 14px monospace; }} #screen {{ margin: 1em 0; }}</style>
@@ -52,6 +52,11 @@ const emulator = new V86({{
   filesystem: {{ basefs: "fs.json", baseurl: "./" }},
   autostart: true,
 }});
+// Under `quickboot serve --watch ROOTFS`: the tree was re-exported, boot the new one.
+// Any other server answers 404 (or serve without --watch 204) and EventSource gives up.
+if (location.protocol.startsWith("http")) {{
+  new EventSource(".quickboot/events").addEventListener("reload", () => location.reload());
+}}
 </script>
 )HTML";
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -15,12 +16,34 @@
 
 namespace qb {
 
-std::string read_file(const fs::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+std::string read_file(const fs::path& path) { return read_regular_file(path, SIZE_MAX); }
+
+std::string_view file_type_name(unsigned mode) {
+  switch (mode & S_IFMT) {
+    case S_IFREG: return "a regular file";
+    case S_IFDIR: return "a directory";
+    case S_IFIFO: return "a FIFO";
+    case S_IFSOCK: return "a socket";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFLNK: return "a symbolic link";
+    default: return "not a regular file";
+  }
+}
+
+std::string read_regular_file(const fs::path& path, std::size_t max_bytes) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd) throw Error::from_errno("cannot open", path);
-  std::string out;
   struct stat st{};
-  if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
+  if (::fstat(fd.get(), &st) != 0) throw Error::from_errno("cannot stat", path);
+  if (!S_ISREG(st.st_mode))
+    throw Error(fmt::format("{} is {}, not a regular file", path.string(), file_type_name(st.st_mode)),
+                "replace it with a regular file (or remove it)");
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
+    throw Error(fmt::format("{} is too large ({} bytes; at most {} expected)", path.string(), st.st_size, max_bytes),
+                "is this the right file?");
+  std::string out;
+  out.reserve(static_cast<std::size_t>(st.st_size));
   char buf[65536];
   for (;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
@@ -30,6 +53,9 @@ std::string read_file(const fs::path& path) {
     }
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));
+    // It grew while we read: the limit still holds.
+    if (out.size() > max_bytes)
+      throw Error(fmt::format("{} is too large (more than {} bytes)", path.string(), max_bytes), "is this the right file?");
   }
   return out;
 }

@@ -8,7 +8,17 @@ namespace qb {
 
 namespace fs = std::filesystem;
 
+// The whole of a regular file (read_regular_file without a size limit): a FIFO, a
+// directory or a device in its place is an Error, never a wait.
 std::string read_file(const fs::path& path);
+
+// Reads a file that must be a regular file of at most `max_bytes`. Opened non-blocking,
+// so a FIFO put in its place cannot hang us, and checked with fstat before reading.
+// Throws Error naming the path and what it is instead.
+std::string read_regular_file(const fs::path& path, std::size_t max_bytes);
+
+// "a FIFO", "a directory", ... for a stat mode: error messages about non-regular files.
+std::string_view file_type_name(unsigned mode);
 
 // Writes atomically: a temp file in the same directory, fsync'd, then renamed over `path`.
 // An interrupted write leaves the previous content of `path` in place.

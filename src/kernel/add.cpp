@@ -95,7 +95,11 @@ Chosen choose_image(const ScanResult& r, const AddOptions& o, SourceKind kind, b
     c.release = image_release(c.boot, img.where);
     if (c.release.empty() && o.release) c.release = *o.release;
     if (c.release.empty())
-      throw Error(fmt::format("{}: {} has no kernel version string", src, img.where), "pass --release R to name it");
+      throw Error(fmt::format("{}: {} has no usable kernel version string", src, img.where), "pass --release R to name it");
+    if (!valid_release(c.release))
+      throw Error(fmt::format("{}: {}: '{}' is not usable as a kernel release (1-64 printable characters, starting "
+                              "with a letter or digit, no '/')", src, img.where, ascii_printable(c.release)),
+                  "pass --release R to name it");
     found.push_back(std::move(c));
   }
   if (found.empty()) {
@@ -148,6 +152,10 @@ ModuleTree choose_tree(ScanResult& r, const std::string& release, const std::str
 
 AddResult add_kernel(KernelStore& store, const AddOptions& o) {
   AddResult res;
+  if (o.release && !valid_release(*o.release))
+    throw Error(fmt::format("--release '{}' is not usable as a kernel release (1-64 printable characters, starting "
+                            "with a letter or digit, no '/')", ascii_printable(*o.release)),
+                "give the release as `uname -r` prints it, e.g. 6.1.0-28-amd64");
   SourceKind kind = detect_source(o.source);
   res.source_kind = std::string(source_kind_name(kind));
   std::optional<SourceKind> mkind;

@@ -108,12 +108,14 @@ std::optional<KernelEntry> KernelStore::get(const std::string& id) const {
 }
 
 KernelEntry KernelStore::find(const std::string& id) const {
+  // "" would match every entry without a --name, and be a prefix of every id.
+  if (id.empty()) throw Error("an empty kernel id matches nothing", "give an id, a unique id prefix, a release or a --name");
   if (auto e = get(id)) return *e;
   auto all = list();
   if (all.empty()) throw Error(fmt::format("no kernel '{}': the store {} is empty", id, root_.string()), add_hint);
   std::vector<KernelEntry> hits;
   for (auto& e : all)
-    if (e.name == id || e.release == id) hits.push_back(e);
+    if ((!e.name.empty() && e.name == id) || e.release == id) hits.push_back(e);
   if (hits.empty())
     for (auto& e : all)
       if (e.id.starts_with(id)) hits.push_back(e);
