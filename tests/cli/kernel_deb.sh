@@ -19,7 +19,13 @@ if command -v readelf >/dev/null; then readelf -n "$vmlinux" | grep -q 'Xen' || 
 x=$(deb_tree "$deb")
 [ "$r" = "$(deb_release "$x")" ] || fail "release $r"
 mods=$(jq -r .modules "$T/add.json")
-diff -r "$x/lib/modules/$r" "$mods" || fail "modules tree differs from dpkg -x"
+# ... plus the indexes depmod adds (the package ships none of them).
+for f in modules.dep modules.dep.bin modules.alias modules.alias.bin modules.symbols modules.symbols.bin \
+  modules.builtin.bin modules.builtin.alias.bin modules.softdep modules.devname; do
+  [ -f "$mods/$f" ] || fail "the store's modules tree lacks the index $f"
+done
+diff -r $(for f in "$mods"/modules.*; do n=${f##*/}; [ -e "$x/lib/modules/$r/$n" ] || echo "-x $n"; done) \
+  "$x/lib/modules/$r" "$mods" || fail "modules tree differs from dpkg -x"
 cmp "$x/boot/vmlinuz-$r" "$(jq -r .bzimage "$T/add.json")" || fail "bzImage differs"
 cmp "$x/boot/config-$r" "$(jq -r .config "$T/add.json")" || fail "config differs"
 want=$(find "$x/lib/modules/$r" -name '*.ko' | wc -l)
