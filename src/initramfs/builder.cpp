@@ -82,9 +82,11 @@ std::vector<std::pair<std::string, fs::path>> runtime_files(const InitrdSpec& sp
     fs::path own = path_in_root(*spec.rootfs, "/usr/lib/initcpio");
     for (const char* f : {"init", "init_functions"})
       require_exists(own / f, "mkinitcpio runtime file", "the rootfs has no mkinitcpio; use --runtime quickboot");
-    return {{"init", own / "init"}, {"init_functions", own / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"}};
+    return {{"init", own / "init"}, {"init_functions", own / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"},
+            {"qb/boot-run.sh", dir / "qb/boot-run.sh"}};
   }
-  return {{"init", dir / "init"}, {"init_functions", dir / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"}};
+  return {{"init", dir / "init"}, {"init_functions", dir / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"},
+          {"qb/boot-run.sh", dir / "qb/boot-run.sh"}};
 }
 
 // lz4's legacy frame has no end marker: the kernel decodes it to the end of the image,

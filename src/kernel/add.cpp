@@ -17,6 +17,7 @@
 #include "core/log.hpp"
 #include "core/sha256.hpp"
 #include "kernel/bzimage.hpp"
+#include "kernel/module_index.hpp"
 #include "kernel/scan.hpp"
 #include "kernel/source.hpp"
 #include "kernel/tree_writer.hpp"
@@ -255,6 +256,8 @@ AddResult add_kernel(KernelStore& store, const AddOptions& o) {
     fs::path staged = work.path / "entry";
     fs::create_directories(staged);
     if (::rename(tree.dir.c_str(), (staged / "modules").c_str()) != 0) throw Error::from_errno("cannot move", tree.dir);
+    // The indexes libkmod needs (the guest's modprobe, udev, systemd), made once here.
+    write_module_indexes(staged / "modules", release);
     write_plain(staged / "bzImage", chosen.image->data);
     if (vm.path) {
       if (::rename(vm.path->c_str(), (staged / "vmlinux").c_str()) != 0) throw Error::from_errno("cannot move", *vm.path);
