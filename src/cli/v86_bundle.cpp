@@ -35,6 +35,7 @@ constexpr const char* kIndexHtml = R"HTML(<!doctype html>
 <!-- Written by quickboot export --kernel. Serve this directory over HTTP
      (`quickboot serve DIR`, or any static server) and open index.html. -->
 <meta charset="utf-8">
+<link rel="icon" href="data:,">
 <title>quickboot: {title}</title>
 <style>body {{ background: #111; color: #ddd; font: 14px monospace; }} #screen {{ margin: 1em 0; }}</style>
 <p>{title} — kernel {release}, {entries} files from <code>fs.json</code>, served on demand.</p>
