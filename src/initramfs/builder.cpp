@@ -119,7 +119,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   for (const auto& [host, guest] : spec.adds) require_exists(host, "--add source", "check the HOST part of HOST:GUEST");
   const fs::path bb_path = busybox_path(spec.kernel.arch);
   require_exists(bb_path, fmt::format("static busybox for {}:", spec.kernel.arch),
-                 spec.kernel.arch == "i686" ? "run kernels/busybox.sh i386" : "apt-get install busybox-static");
+                 busybox_hint(spec.kernel.arch));
 
   // The key covers every input; small files by content, large ones by identity.
   Sha256 key;
