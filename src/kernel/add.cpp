@@ -17,6 +17,7 @@
 #include "core/log.hpp"
 #include "core/sha256.hpp"
 #include "kernel/bzimage.hpp"
+#include "kernel/module_index.hpp"
 #include "kernel/scan.hpp"
 #include "kernel/source.hpp"
 #include "kernel/tree_writer.hpp"
@@ -106,7 +107,11 @@ Chosen choose_image(const ScanResult& r, const AddOptions& o, SourceKind kind, b
     c.release = image_release(c.boot, img.where);
     if (c.release.empty() && o.release) c.release = *o.release;
     if (c.release.empty())
-      throw Error(fmt::format("{}: {} has no kernel version string", src, img.where), "pass --release R to name it");
+      throw Error(fmt::format("{}: {} has no usable kernel version string", src, img.where), "pass --release R to name it");
+    if (!valid_release(c.release))
+      throw Error(fmt::format("{}: {}: '{}' is not usable as a kernel release (1-64 printable characters, starting "
+                              "with a letter or digit, no '/')", src, img.where, ascii_printable(c.release)),
+                  "pass --release R to name it");
     found.push_back(std::move(c));
   }
   if (found.empty()) {
@@ -159,6 +164,10 @@ ModuleTree choose_tree(ScanResult& r, const std::string& release, const std::str
 
 AddResult add_kernel(KernelStore& store, const AddOptions& o) {
   AddResult res;
+  if (o.release && !valid_release(*o.release))
+    throw Error(fmt::format("--release '{}' is not usable as a kernel release (1-64 printable characters, starting "
+                            "with a letter or digit, no '/')", ascii_printable(*o.release)),
+                "give the release as `uname -r` prints it, e.g. 6.1.0-28-amd64");
   SourceKind kind = detect_source(o.source);
   res.source_kind = std::string(source_kind_name(kind));
   std::optional<SourceKind> mkind;
@@ -261,6 +270,8 @@ AddResult add_kernel(KernelStore& store, const AddOptions& o) {
     fs::path staged = work.path / "entry";
     fs::create_directories(staged);
     if (::rename(tree.dir.c_str(), (staged / "modules").c_str()) != 0) throw Error::from_errno("cannot move", tree.dir);
+    // The indexes libkmod needs (the guest's modprobe, udev, systemd), made once here.
+    write_module_indexes(staged / "modules", release);
     write_plain(staged / "bzImage", chosen.image->data);
     if (vm.path) {
       if (::rename(vm.path->c_str(), (staged / "vmlinux").c_str()) != 0) throw Error::from_errno("cannot move", *vm.path);
