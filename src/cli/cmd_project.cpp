@@ -1,6 +1,7 @@
 // `quickboot up` (bring a project's kernel, rootfs and export up to date, then boot or
 // run a command) and `quickboot clean` (eject: remove what runs left behind).
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -130,20 +131,25 @@ void clean(const CleanArgs& a, GlobalOptions& g) {
                   fmt::format("stop it first (Ctrl-a x in its console, or kill {}), then clean", *pid));
   }
 
-  // Runtime directories this project's runs may have used.
+  // Runtime directories this project's runs may have used. up.pid's second line is only
+  // a hint (the TMPDIR of that run may differ from ours): a repository can ship any
+  // .quickboot/, so a directory counts only when quickboot would have made it for this
+  // root, is a real directory (not a symlink) and is the user's own.
   std::vector<fs::path> runtimes = {project::runtime_dir(root), state / "tmp"};
-  try {
-    std::string rec = read_file(state / "up.pid");
-    auto nl = rec.find('\n');
-    if (nl != std::string::npos && rec.size() > nl + 1) runtimes.emplace_back(rec.substr(nl + 1, rec.find('\n', nl + 1) - nl - 1));
-  } catch (const Error&) {
+  if (auto rec = project::read_up_record(state)) {
+    if (rec->runtime.filename() == project::runtime_dir(root).filename() && project::is_own_dir(rec->runtime) &&
+        std::find(runtimes.begin(), runtimes.end(), rec->runtime) == runtimes.end())
+      runtimes.push_back(rec->runtime);
   }
 
-  // QEMUs a crashed `up` left: the recorded pid, then anything else naming our runtime.
+  // QEMUs a crashed `up` left: the recorded pid, then anything else naming our runtime;
+  // either way the process itself must be this user's QEMU with our runtime directory
+  // in its arguments (qemu.pid alone proves nothing).
   std::vector<pid_t> victims;
   if (auto pid = project::read_pid(state, "qemu.pid")) {
     for (const auto& rt : runtimes)
-      if (project::is_qemu_of(*pid, rt)) victims.push_back(*pid);
+      if (project::is_qemu_of(*pid, rt) && std::find(victims.begin(), victims.end(), *pid) == victims.end())
+        victims.push_back(*pid);
   }
   for (const auto& rt : runtimes)
     for (pid_t p : project::find_qemus_of(rt))
@@ -155,13 +161,22 @@ void clean(const CleanArgs& a, GlobalOptions& g) {
   }
 
   for (const auto& rt : runtimes) {
-    if (rt.string().rfind(state.string() + "/", 0) == 0 || !fs::exists(rt, ec)) continue;
+    if (rt.string().rfind(state.string() + "/", 0) == 0 || !project::is_own_dir(rt)) continue;
     remove_all_quiet(rt);
     report["removed"].push_back(rt.string());
   }
-  if (fs::exists(state, ec)) {
-    remove_all_quiet(state);
-    report["removed"].push_back(state.string());
+  struct stat st{};
+  if (::lstat(state.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode)) {
+      // Not ours (quickboot makes a directory): drop the link, never what it points to.
+      fs::remove(state, ec);
+      report["removed"].push_back(state.string());
+    } else if (project::is_own_dir(state)) {
+      remove_all_quiet(state);  // remove_all does not follow symlinks inside
+      report["removed"].push_back(state.string());
+    } else {
+      log::warn("{} is not a directory of yours: left alone", state.string());
+    }
   }
   // Scratch directories of any quickboot run whose process is gone.
   std::vector<fs::path> parents = {"/tmp"};
@@ -192,7 +207,7 @@ void clean(const CleanArgs& a, GlobalOptions& g) {
     for (const auto& e : store.list()) {
       if (std::find(keep.begin(), keep.end(), e.id) != keep.end()) continue;
       store.remove(e.id);
-      remove_all_quiet(quickboot_home() / "guest-modules" / e.id);
+      remove_all_quiet(quickboot_home() / "guest-modules" / e.id);  // made by older versions
       report["kernels_removed"].push_back(e.id);
       log::notice("removed kernel {} ({}) from the store: no project here names it", e.id, e.release);
     }
@@ -217,7 +232,8 @@ void add_project_commands(CLI::App& app, GlobalOptions& g) {
   upc->add_option("-C,--directory", ua->dir, "Start the search for quickboot.toml in DIR");
   upc->add_option("--variant", ua->variant, "Apply [variant.NAME] from quickboot.toml / quickboot.local.toml");
   upc->add_flag("-w,--watch", ua->watch, "Continue into the watch loop (quickboot watch): with -- CMD, re-run it on every edit");
-  upc->add_option("--timeout", ua->timeout, "With CMD: give up after S seconds (default: boot.timeout, else none)");
+  upc->add_option("--timeout", ua->timeout, "With CMD: give up after S seconds (default: boot.timeout, else none)")
+      ->check(timeout_seconds());
   upc->add_option("CMD", ua->argv, "Run this command in the guest instead of booting to a console");
   upc->footer("Examples:\n  quickboot up\n  quickboot up -- uname -a\n  quickboot up --variant debug -C ~/src/mydistro\n\n"
               "Exit status: as `boot`, or with CMD as `run` (the command's own status).");

@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/signals.hpp"
 
 namespace qb::cli {
 
@@ -51,8 +52,10 @@ int main(int argc, char** argv) {
   cli::add_watch_command(app, g);
   cli::add_project_commands(app, g);
   cli::add_doctor_command(app, g);
+  cli::add_serve_command(app, g);
 
   ::signal(SIGPIPE, SIG_IGN);
+  install_cleanup_on_signals();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

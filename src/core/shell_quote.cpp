@@ -20,4 +20,13 @@ std::string shell_quote(const std::vector<std::string>& argv) {
   return s;
 }
 
+std::string qemu_quote(std::string_view value) {
+  std::string q;
+  for (char c : value) {
+    q += c;
+    if (c == ',') q += ',';
+  }
+  return q;
+}
+
 } // namespace qb

@@ -82,9 +82,11 @@ std::vector<std::pair<std::string, fs::path>> runtime_files(const InitrdSpec& sp
     fs::path own = path_in_root(*spec.rootfs, "/usr/lib/initcpio");
     for (const char* f : {"init", "init_functions"})
       require_exists(own / f, "mkinitcpio runtime file", "the rootfs has no mkinitcpio; use --runtime quickboot");
-    return {{"init", own / "init"}, {"init_functions", own / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"}};
+    return {{"init", own / "init"}, {"init_functions", own / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"},
+            {"qb/boot-run.sh", dir / "qb/boot-run.sh"}};
   }
-  return {{"init", dir / "init"}, {"init_functions", dir / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"}};
+  return {{"init", dir / "init"}, {"init_functions", dir / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"},
+          {"qb/boot-run.sh", dir / "qb/boot-run.sh"}};
 }
 
 // lz4's legacy frame has no end marker: the kernel decodes it to the end of the image,
@@ -117,7 +119,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   for (const auto& [host, guest] : spec.adds) require_exists(host, "--add source", "check the HOST part of HOST:GUEST");
   const fs::path bb_path = busybox_path(spec.kernel.arch);
   require_exists(bb_path, fmt::format("static busybox for {}:", spec.kernel.arch),
-                 spec.kernel.arch == "i686" ? "run kernels/busybox.sh i386" : "apt-get install busybox-static");
+                 busybox_hint(spec.kernel.arch));
 
   // The key covers every input; small files by content, large ones by identity.
   Sha256 key;

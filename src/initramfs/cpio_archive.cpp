@@ -37,6 +37,9 @@ std::string_view to_string(Compression c) {
   return "?";
 }
 
+// Member names are relative, with no empty, "." or ".." component: the kernel's
+// unpacker and busybox cpio would otherwise put "a/../../x" outside the root or give
+// "a//b" and "a/b" as two members for one file.
 std::string CpioArchive::normalise(std::string path) {
   // Empty and `.` components go; `..` is refused: an unpacker would either climb out of
   // its target directory or, like the kernel's, create an entry literally named `..`.

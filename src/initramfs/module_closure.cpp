@@ -252,20 +252,10 @@ void ModuleTree::visit(const std::string& name, const std::string& wanted_by, st
   for (const auto& d : inf.post) soft(d);
 }
 
-std::vector<ModuleFile> ModuleTree::all() {
-  std::vector<std::string> names;
-  for (const auto& [name, path] : files_) names.push_back(name);
-  return closure(names);
-}
-
-std::string render_modules_dep(const std::vector<ModuleFile>& mods, bool keep_compression_suffix) {
+std::string render_modules_dep(const std::vector<ModuleFile>& mods) {
   std::map<std::string, const ModuleFile*> by_name;
   for (const auto& m : mods) by_name[m.name] = &m;
-  auto path_of = [&](const ModuleFile& f) {
-    if (!keep_compression_suffix) return f.rel_path;
-    std::string ext = f.path.extension().string();
-    return ext == ".ko" ? f.rel_path : f.rel_path + ext;
-  };
+  auto path_of = [](const ModuleFile& f) { return f.rel_path; };
   std::string dep;
   for (const auto& m : mods) {
     std::vector<std::string> order;

@@ -39,9 +39,6 @@ public:
   // is left out instead.
   std::vector<ModuleFile> closure(const std::vector<std::string>& names);
 
-  // Every module of the tree in load order (for a guest-visible modules.dep).
-  std::vector<ModuleFile> all();
-
   bool is_builtin(const std::string& name) const;
   // name -> path of every module file of the tree.
   const std::unordered_map<std::string, std::string>& files() const { return files_; }
@@ -81,8 +78,7 @@ private:
 
 // modules.dep text for `mods` (paths relative to the tree, as depmod writes them):
 // each module followed by all its transitive dependencies, the last to load first.
-// `rel_path` picks the path written for each module.
-std::string render_modules_dep(const std::vector<ModuleFile>& mods, bool keep_compression_suffix = false);
+std::string render_modules_dep(const std::vector<ModuleFile>& mods);
 
 // Strips .xz/.zst/.gz; "" when the path is not a module.
 std::string module_rel_path(const std::string& path);

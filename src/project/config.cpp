@@ -1,11 +1,16 @@
 #include "project/config.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <map>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include "core/error.hpp"
+#include "core/file_util.hpp"
 
 namespace qb::project {
 
@@ -147,7 +152,9 @@ void apply_boot(const Source& s, const toml::node& n, Config& c) {
     else if (k == "timeout") {
       auto t = v.value<double>();
       if (!t || !(v.is_integer() || v.is_floating_point())) wrong_type(s, v, key, "a number of seconds");
-      if (*t < 0) fail_at(s, v.source(), key, "must not be negative");
+      // 0 means none; a deadline past a year would overflow the clock arithmetic.
+      if (!(*t >= 0 && *t <= kMaxTimeoutS))
+        fail_at(s, v.source(), key, fmt::format("{} is out of range (0 for none, up to {} seconds)", *t, kMaxTimeoutS));
       c.timeout_s = *t;
     } else unknown_key(s, k, "boot.", QB_KEYS("memory", "cpus", "append", "machine", "accel", "net", "writable", "timeout"));
   }
@@ -196,9 +203,78 @@ void apply(const Source& s, const toml::table& t, Config& c, bool in_variant) {
   }
 }
 
+// toml++ parses nested arrays, inline tables and dotted keys by recursion: an 80 KB
+// header of 40,000 dotted parts overflowed the stack. Real configs are a few KB with
+// keys three or four parts deep, so bound the size, the dotted parts of one key and the
+// bracket nesting before toml++ sees the text.
+constexpr std::size_t kMaxConfigBytes = 1 << 20;
+constexpr int kMaxKeyParts = 64, kMaxNesting = 32;
+
+void check_shape(const fs::path& file, std::string_view text) {
+  int line = 1, dots = 0, depth = 0;
+  auto too_deep = [&](const char* what, int limit) {
+    throw Error(fmt::format("{}:{}: {} (more than {})", file.string(), line, what, limit),
+                "quickboot.toml needs nothing this deep; is this the right file?");
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n') {
+      ++line;
+      dots = 0;
+    } else if (c == '#') {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (c == '"' || c == '\'') {
+      // Strings hold dots and brackets that are not structure: skip to the closing quote
+      // (triple quotes included), minding escapes in basic strings.
+      const bool triple = text.substr(i, 3) == std::string(3, c);
+      const std::string close = triple ? std::string(3, c) : std::string(1, c);
+      for (i += close.size(); i < text.size() && text.compare(i, close.size(), close) != 0; ++i) {
+        if (text[i] == '\n') ++line;
+        if (c == '"' && text[i] == '\\') ++i;
+      }
+      i += close.size() - 1;
+    } else if (c == '.') {
+      if (++dots > kMaxKeyParts) too_deep("too many dotted parts in one key", kMaxKeyParts);
+    } else if (c == '[' || c == '{') {
+      dots = 0;
+      if (++depth > kMaxNesting) too_deep("arrays or tables nested too deep", kMaxNesting);
+    } else if (c == ']' || c == '}') {
+      dots = 0;
+      if (depth > 0) --depth;
+    } else if (c == ',' || c == '=') {
+      dots = 0;
+    }
+  }
+}
+
+// Refuses a config owned by someone else (not this user, not root): a quickboot.toml in
+// a shared ancestor such as /tmp could otherwise run its rootfs.command as us. The same
+// rule as git's safe.directory, with QUICKBOOT_SAFE_DIRECTORIES as the way out.
+void check_owner(const fs::path& file, const struct stat& st) {
+  if (st.st_uid == ::getuid() || st.st_uid == 0) return;
+  const fs::path dir = file.parent_path();
+  if (const char* safe = std::getenv("QUICKBOOT_SAFE_DIRECTORIES")) {
+    std::string_view list(safe);
+    while (!list.empty()) {
+      auto colon = list.find(':');
+      std::string_view entry = list.substr(0, colon);
+      if (entry == "*" || (!entry.empty() && fs::path(entry).lexically_normal() == dir.lexically_normal())) return;
+      list = colon == std::string_view::npos ? std::string_view{} : list.substr(colon + 1);
+    }
+  }
+  throw Error(fmt::format("{} is owned by uid {}, not by you: refusing to use a project someone else controls "
+                          "(its rootfs.command would run as you)", file.string(), st.st_uid),
+              fmt::format("if you trust it, allow it with QUICKBOOT_SAFE_DIRECTORIES={} (colon-separated; * for any), "
+                          "or chown it", dir.string()));
+}
+
 toml::table parse(const fs::path& file) {
+  struct stat st{};
+  if (::lstat(file.c_str(), &st) == 0) check_owner(file, st);
+  std::string text = read_regular_file(file, kMaxConfigBytes);
+  check_shape(file, text);
   try {
-    return toml::parse_file(file.string());
+    return toml::parse(text, file.string());
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
     throw Error(fmt::format("{}:{}:{}: {}", file.string(), b.line, b.column, e.description()),
@@ -213,7 +289,9 @@ std::optional<fs::path> find_root(const fs::path& start) {
   fs::path dir = fs::absolute(start, ec).lexically_normal();
   if (ec) return std::nullopt;
   for (;;) {
-    if (fs::is_regular_file(dir / config_name, ec)) return dir;
+    // Any entry of that name counts (a FIFO or a directory too): load() then says what
+    // is wrong with it instead of the search going on to a parent's config.
+    if (fs::exists(fs::symlink_status(dir / config_name, ec))) return dir;
     if (!dir.has_relative_path()) return std::nullopt;
     dir = dir.parent_path();
   }

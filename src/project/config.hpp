@@ -25,6 +25,10 @@ namespace fs = std::filesystem;
 inline constexpr const char* config_name = "quickboot.toml";
 inline constexpr const char* local_config_name = "quickboot.local.toml";
 
+// The largest boot.timeout / --timeout accepted: a year, far beyond any test run, and
+// far from overflowing a steady_clock deadline.
+inline constexpr double kMaxTimeoutS = 366.0 * 24 * 3600;
+
 struct Config {
   fs::path root;                    // absolute project root
   std::vector<fs::path> files;      // the files that were read, in order

@@ -7,12 +7,16 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <climits>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "core/error.hpp"
 #include "core/file_util.hpp"
+#include "core/shell_quote.hpp"
 #include "core/sha256.hpp"
 
 namespace qb::project {
@@ -46,12 +50,45 @@ std::optional<std::vector<std::string>> process_argv(pid_t pid) {
 }
 
 bool is_qemu_of(pid_t pid, const fs::path& dir) {
+  if (pid <= 0) return false;
+  struct stat st{};
+  if (::stat(fmt::format("/proc/{}", pid).c_str(), &st) != 0 || st.st_uid != ::getuid()) return false;
   auto argv = process_argv(pid);
   if (!argv || argv->empty()) return false;
   if (fs::path((*argv)[0]).filename().string().rfind("qemu-system-", 0) != 0) return false;
+  const std::string plain = dir.string() + "/", quoted = qemu_quote(plain);
   for (const auto& a : *argv)
-    if (a.find(dir.string() + "/") != std::string::npos) return true;
+    if (a.find(plain) != std::string::npos || a.find(quoted) != std::string::npos) return true;
   return false;
+}
+
+bool is_own_dir(const fs::path& path) {
+  struct stat st{};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::getuid();
+}
+
+namespace {
+// A pid file's text, or "" when it is missing, not a regular file (a FIFO would hang an
+// ifstream) or absurdly large.
+std::string read_record(const fs::path& file) {
+  try {
+    return read_regular_file(file, 4096);
+  } catch (const Error&) {
+    return {};
+  }
+}
+} // namespace
+
+std::optional<UpRecord> read_up_record(const fs::path& state) {
+  std::istringstream in(read_record(state / "up.pid"));
+  UpRecord r;
+  long pid = 0;
+  std::string line;
+  if (!(in >> pid) || pid <= 0 || pid > INT_MAX) return std::nullopt;
+  r.pid = static_cast<pid_t>(pid);
+  std::getline(in, line);
+  if (std::getline(in, line) && !line.empty() && line.front() == '/') r.runtime = fs::path(line).lexically_normal();
+  return r;
 }
 
 std::vector<pid_t> find_qemus_of(const fs::path& dir) {
@@ -69,9 +106,9 @@ std::vector<pid_t> find_qemus_of(const fs::path& dir) {
 }
 
 std::optional<pid_t> read_pid(const fs::path& state, const std::string& name) {
-  std::ifstream in(state / name);
+  std::istringstream in(read_record(state / name));
   long pid = 0;
-  if (!(in >> pid) || pid <= 0) return std::nullopt;
+  if (!(in >> pid) || pid <= 0 || pid > INT_MAX) return std::nullopt;
   return static_cast<pid_t>(pid);
 }
 

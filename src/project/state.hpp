@@ -22,7 +22,9 @@ fs::path runtime_dir(const fs::path& root);
 // argv of a live process from /proc/PID/cmdline; nullopt when it is gone or unreadable.
 std::optional<std::vector<std::string>> process_argv(pid_t pid);
 
-// True when `pid` runs a qemu-system-* binary one of whose arguments mentions `dir`.
+// True when `pid` is this user's process running a qemu-system-* binary one of whose
+// arguments names a path under `dir` (quickboot's QEMUs name their runtime directory in
+// -qmp and -chardev; commas in it doubled as QEMU options quote them).
 bool is_qemu_of(pid_t pid, const fs::path& dir);
 
 // Live qemu-system-* processes of this user whose arguments mention `dir`.
@@ -42,6 +44,17 @@ private:
   struct Impl;
   Impl* impl_;
 };
+
+// What <state>/up.pid says: the pid of `up` and the runtime directory it used. Only a
+// claim: the file may come with a repository, so check both before acting on them.
+struct UpRecord {
+  pid_t pid = 0;
+  fs::path runtime;
+};
+std::optional<UpRecord> read_up_record(const fs::path& state);
+
+// True when `path` is a directory (not a symlink to one) owned by this user.
+bool is_own_dir(const fs::path& path);
 
 // The pid recorded in <state>/NAME ("up.pid", "qemu.pid"), if the file exists.
 std::optional<pid_t> read_pid(const fs::path& state, const std::string& name);

@@ -47,7 +47,11 @@ std::vector<std::string> build_qemu_argv(const VmConfig& c) {
   } else {
     a.insert(a.end(), {"-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con"});
   }
-  if (!c.qmp_socket.empty()) a.insert(a.end(), {"-qmp", fmt::format("unix:{},server=on,wait=off", c.qmp_socket.string())});
+  // Every path inside a KEY=VALUE,... option goes through qemu_quote: a directory named
+  // "x,path=" must not add a second path= (it would share the host's /). -kernel,
+  // -initrd and -append take their argument whole, with no option parsing.
+  if (!c.qmp_socket.empty())
+    a.insert(a.end(), {"-qmp", fmt::format("unix:{},server=on,wait=off", qemu_quote(c.qmp_socket.string()))});
 
   const char* ninep = microvm ? "virtio-9p-device" : "virtio-9p-pci";
   int n = 0;
@@ -56,16 +60,16 @@ std::vector<std::string> build_qemu_argv(const VmConfig& c) {
     // security_model=none: guest sees host owners and modes; multidevs=remap keeps
     // inode numbers unique when the shared tree spans several filesystems.
     a.insert(a.end(), {"-fsdev", fmt::format("local,id={},path={},security_model=none,multidevs=remap{}", id,
-                                             s.host_path.string(), s.read_only ? ",readonly=on" : ""),
-                       "-device", fmt::format("{},fsdev={},mount_tag={}", ninep, id, s.tag)});
+                                             qemu_quote(s.host_path.string()), s.read_only ? ",readonly=on" : ""),
+                       "-device", fmt::format("{},fsdev={},mount_tag={}", ninep, id, qemu_quote(s.tag))});
   }
   if (!c.serial_ports.empty()) {
     a.insert(a.end(), {"-device", microvm ? "virtio-serial-device,id=vs" : "virtio-serial-pci,id=vs"});
     int p = 0;
     for (const auto& [name, sock] : c.serial_ports) {
       std::string id = fmt::format("port{}", p++);
-      a.insert(a.end(), {"-chardev", fmt::format("socket,id={},path={},server=off", id, sock.string()), "-device",
-                         fmt::format("virtserialport,bus=vs.0,chardev={},name={}", id, name)});
+      a.insert(a.end(), {"-chardev", fmt::format("socket,id={},path={},server=off", id, qemu_quote(sock.string())), "-device",
+                         fmt::format("virtserialport,bus=vs.0,chardev={},name={}", id, qemu_quote(name))});
     }
   }
   if (c.net == "user") {
