@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libarchive-dev liblz4-dev libzstd-dev liblzma-dev zlib1g-dev liburing-dev libcli11-dev libfmt-dev catch2
   libssl-dev libkmod-dev nlohmann-json3-dev libtomlplusplus-dev libsquashfs-dev libcpp-httplib-dev
-  qemu-system-x86 busybox-static
+  qemu-system-x86 busybox-static kmod  # kmod: depmod indexes the store's modules
   # tests and benches: real packages, ISOs, cpio reference, debootstrap trees, v86 under Node
   xorriso cpio zstd lz4 debootstrap seabios dpkg-dev file jq hyperfine time ccache
   curl wrk chromium

@@ -1,10 +1,12 @@
 #include "core/file_util.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -12,27 +14,11 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
+#include "core/signals.hpp"
 
 namespace qb {
 
-std::string read_file(const fs::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw Error::from_errno("cannot open", path);
-  std::string out;
-  struct stat st{};
-  if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error::from_errno("cannot read", path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
+std::string read_file(const fs::path& path) { return read_regular_file(path, SIZE_MAX); }
 
 std::string_view file_type_name(unsigned mode) {
   switch (mode & S_IFMT) {
@@ -87,7 +73,20 @@ fs::path make_temp_dir(const fs::path& parent, std::string_view prefix) {
   fs::create_directories(parent, ec);
   std::string tmpl = (parent / (std::string(prefix) + ".XXXXXX")).string();
   if (!::mkdtemp(tmpl.data())) throw Error::from_errno("cannot create a directory in", parent);
+  register_scratch(tmpl);
   return tmpl;
+}
+
+void sweep_orphaned_dirs(const fs::path& parent, std::string_view prefix) noexcept {
+  std::error_code ec;
+  for (const auto& d : fs::directory_iterator(parent, ec)) {
+    const std::string name = d.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    char* end = nullptr;
+    long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    if (pid <= 0 || *end != '.') continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) remove_all_quiet(d.path());
+  }
 }
 
 void require_exists(const fs::path& path, std::string_view what, std::string hint) {
@@ -96,9 +95,15 @@ void require_exists(const fs::path& path, std::string_view what, std::string hin
     throw Error(std::string(what) + " " + path.string() + " does not exist", std::move(hint));
 }
 
+void keep_temp_dir(const fs::path& path) { forget_scratch(path); }
+
 void remove_all_quiet(const fs::path& path) noexcept {
   std::error_code ec;
   fs::remove_all(path, ec);
+  try {
+    forget_scratch(path);
+  } catch (...) {
+  }
 }
 
 std::string file_identity(const fs::path& path) {

@@ -8,6 +8,8 @@ namespace qb {
 
 namespace fs = std::filesystem;
 
+// The whole of a regular file (read_regular_file without a size limit): a FIFO, a
+// directory or a device in its place is an Error, never a wait.
 std::string read_file(const fs::path& path);
 
 // Reads a file that must be a regular file of at most `max_bytes`. Opened non-blocking,
@@ -22,8 +24,15 @@ std::string_view file_type_name(unsigned mode);
 // An interrupted write leaves the previous content of `path` in place.
 void write_file_atomic(const fs::path& path, std::string_view data, unsigned mode = 0644);
 
-// A fresh directory under `parent` (created if needed) named PREFIX.XXXXXX.
+// A fresh directory under `parent` (created if needed) named PREFIX.XXXXXX. Scratch:
+// a SIGINT/SIGTERM/SIGHUP removes it (core/signals.hpp) unless remove_all_quiet
+// already did, or keep_temp_dir says it is meant to outlive the process.
 fs::path make_temp_dir(const fs::path& parent, std::string_view prefix);
+void keep_temp_dir(const fs::path& path);
+
+// Removes the directories in `parent` named PREFIX<pid>.* (make_temp_dir(parent,
+// PREFIX + pid)) whose process is gone: what a SIGKILLed run left. Errors are ignored.
+void sweep_orphaned_dirs(const fs::path& parent, std::string_view prefix) noexcept;
 
 // Throws an Error naming `what` when `path` does not exist.
 void require_exists(const fs::path& path, std::string_view what, std::string hint = {});

@@ -31,7 +31,7 @@ namespace qb::initramfs {
 namespace {
 
 // Bump when the image layout changes, so old cache entries are not reused.
-constexpr const char* kLayoutVersion = "qb-initrd-8";
+constexpr const char* kLayoutVersion = "qb-initrd-9";
 
 // The merged-/usr layout of the base archive (mkinitcpio's): the overlay archive is told
 // about these links so that nothing it holds replaces them with a directory.
@@ -82,9 +82,11 @@ std::vector<std::pair<std::string, fs::path>> runtime_files(const InitrdSpec& sp
     fs::path own = path_in_root(*spec.rootfs, "/usr/lib/initcpio");
     for (const char* f : {"init", "init_functions"})
       require_exists(own / f, "mkinitcpio runtime file", "the rootfs has no mkinitcpio; use --runtime quickboot");
-    return {{"init", own / "init"}, {"init_functions", own / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"}};
+    return {{"init", own / "init"}, {"init_functions", own / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"},
+            {"qb/boot-run.sh", dir / "qb/boot-run.sh"}};
   }
-  return {{"init", dir / "init"}, {"init_functions", dir / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"}};
+  return {{"init", dir / "init"}, {"init_functions", dir / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"},
+          {"qb/boot-run.sh", dir / "qb/boot-run.sh"}};
 }
 
 // lz4's legacy frame has no end marker: the kernel decodes it to the end of the image,
@@ -185,14 +187,31 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
 
   // Modules: what the hooks ask for plus --module, closed over their dependencies.
   ModuleTree tree(spec.kernel.modules_dir, spec.kernel.release);
+  // Keyed by the tree's path and identity: a store entry's modules never change.
+  Sha256 alias_key;
+  alias_key.update(spec.kernel.modules_dir.string() + "\n" + file_identity(spec.kernel.modules_dir / "kernel"));
+  tree.set_alias_cache(cache_dir / ("aliases-" + to_hex(alias_key.finish()).substr(0, 24) + ".txt"));
   CpioArchive o, early;
   for (const auto& [path, target] : kLayoutLinks) o.assume_symlink(path, target);
   ApplyOutput applied = apply_install_actions(req.actions, env, tree, o, early);
   pack_staging_dir(env.buildroot, o, applied.paths);
   pack_staging_dir(env.earlyroot, early, applied.paths);
+  // mkinitcpio's base hook copies the tree's own /init and /init_functions: the chosen
+  // runtime wins over them (quickboot's hooks call functions only its runtime has).
+  for (const auto& [name, path] : runtime)
+    for (const auto& p : applied.paths)
+      if (p == "/" + name) {
+        o.add_host_file(name, path, name == "init" ? 0755 : 0644);
+        break;
+      }
+  // Named modules (add_module, --module) are loaded at boot by the runtime; modules that
+  // only matched a pattern (add_all_modules, add_checked_modules: hundreds of drivers)
+  // are in the image for whoever loads them, as with mkinitcpio, where udev does.
   std::vector<std::string> wanted = req.modules;
-  wanted.insert(wanted.end(), applied.modules.begin(), applied.modules.end());
   wanted.insert(wanted.end(), spec.modules.begin(), spec.modules.end());
+  std::vector<std::string> load_order;
+  for (const auto& m : tree.closure(wanted)) load_order.push_back(m.name);
+  wanted.insert(wanted.end(), applied.modules.begin(), applied.modules.end());
   auto mods = tree.closure(wanted);
 
   // ---- base archive: busybox, runtime, modules. Cached by its own key.
@@ -201,6 +220,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
                               file_identity(bb.path)));
   for (const auto& [name, path] : runtime) base_key.update(name + "\n" + read_file(path));
   for (const auto& m : mods) base_key.update(file_identity(m.path));
+  for (const auto& m : load_order) base_key.update("load " + m + "\n");
   const fs::path base_path = cache_dir / ("base-" + to_hex(base_key.finish()).substr(0, 32) + ".cpio");
   std::string base;
   if (fs::exists(base_path, ec)) {
@@ -218,9 +238,9 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     const std::string moddir = "usr/lib/modules/" + spec.kernel.release + "/";
     for (const auto& m : mods) a.add_file(moddir + m.rel_path, read_maybe_compressed(m.path), 0644);
     a.add_file(moddir + "modules.dep", render_modules_dep(mods));
-    // Every module of the image, for a snapshot boot to load before the snapshot point.
+    // The modules the runtime loads, for a snapshot boot to load before the snapshot point.
     std::string preload;
-    for (const auto& m : mods) preload += (preload.empty() ? "" : " ") + m.name;
+    for (const auto& m : load_order) preload += (preload.empty() ? "" : " ") + m;
     a.add_file("qb/preload", preload + "\n");
     for (const char* f : {"modules.builtin", "modules.builtin.modinfo", "modules.order"})
       if (fs::exists(spec.kernel.modules_dir / f, ec)) a.add_host_file(moddir + f, spec.kernel.modules_dir / f, 0644);
@@ -229,8 +249,6 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   }
 
   // ---- overlay archive: /config, hooks, files the install hooks and --add asked for.
-  std::vector<std::string> load_order;
-  for (const auto& m : mods) load_order.push_back(m.name);
   std::set<std::string> runscripts(req.runscripts.begin(), req.runscripts.end());
   std::vector<ResolvedHook> runtime_hooks;
   for (const auto& h : hooks) {

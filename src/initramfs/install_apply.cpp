@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <regex>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "core/error.hpp"
 #include "core/file_util.hpp"
 #include "core/log.hpp"
+#include "initramfs/decompress.hpp"
 #include "initramfs/elf_deps.hpp"
 #include "initramfs/sysroot.hpp"
 
@@ -55,13 +57,17 @@ public:
     auto arg = [&](std::size_t i) { return i < a.args.size() ? a.args[i] : std::string(); };
     if (a.kind == "file") add_file(image_, guest(arg(0)), arg(1), parse_mode(arg(2)));
     else if (a.kind == "early") add_file(early_, guest(arg(0)), arg(1), parse_mode(arg(2)));
-    else if (a.kind == "dir") dir(arg(0), parse_mode(arg(1)));
-    else if (a.kind == "symlink") symlink(arg(0), arg(1));
+    else if (a.kind == "dir") dir(image_, arg(0), parse_mode(arg(1)));
+    else if (a.kind == "earlydir") dir(early_, arg(0), parse_mode(arg(1)));
+    else if (a.kind == "symmods") symbol_modules(arg(0), arg(1), {});
+    else if (a.kind == "checkedsymmods") symbol_modules(arg(0), arg(1), arg(2));
+    else if (a.kind == "symlink") symlink(image_, arg(0), arg(1));
     else if (a.kind == "binary") binary(arg(0), arg(1), parse_mode(arg(2)));
     else if (a.kind == "fulldir") full_dir(guest(arg(0)), arg(1), arg(2));
     else if (a.kind == "firmware") firmware(arg(0));
     else if (a.kind == "udev") udev_rule(arg(0));
-    else if (a.kind == "allmods" || a.kind == "checkedmods") module_patterns(arg(0), arg(1));
+    else if (a.kind == "allmods") module_patterns(arg(0), arg(1), {});
+    else if (a.kind == "checkedmods") module_patterns(arg(0), arg(1), arg(2));
     else log::warn("install hook '{}': unknown request '{}' ignored", hook_, a.kind);
   }
 
@@ -98,8 +104,7 @@ private:
       const std::string target = real(src);
       if (target != dest) {
         add_file(to, target, target, mode);
-        to.add_symlink(dest, target);
-        out.paths.push_back(dest);
+        symlink(to, dest, src);
         return;
       }
       if (::stat(h.c_str(), &st) != 0) fail("dangling symlink: " + src);
@@ -111,12 +116,12 @@ private:
     out.sources.push_back(file);
   }
 
-  void dir(const std::string& path, unsigned mode) {
-    image_.add_dir(path, mode ? mode : 0755);
+  void dir(CpioArchive& to, const std::string& path, unsigned mode) {
+    to.add_dir(path, mode ? mode : 0755);
     out.paths.push_back(path);
   }
 
-  void symlink(const std::string& name, std::string target) {
+  void symlink(CpioArchive& to, const std::string& name, std::string target) {
     // One argument: the link as the built system has it; a target that is itself a
     // link: its final target (mkinitcpio's rules).
     if (target.empty() || target == name) {
@@ -130,7 +135,7 @@ private:
       std::error_code ec;
       if (target.front() == '/' && fs::is_symlink(host(target, false), ec)) target = real(target);
     }
-    image_.add_symlink(name, target);
+    to.add_symlink(name, target);
     out.paths.push_back(name);
   }
 
@@ -202,7 +207,11 @@ private:
           break;
         }
       }
-      if (rules.front() != '/') fail("udev rule not found: " + rules);
+      if (rules.front() != '/') {
+        // mkinitcpio skips a missing rule without an error.
+        log::warn("install hook '{}': udev rule {} not found in /usr/lib/udev/rules.d", hook_, rules);
+        return;
+      }
     }
     add_file(image_, rules, "/usr/lib/udev/rules.d/" + fs::path(rules).filename().string(), 0);
     // The programs the rules run come along, as with mkinitcpio.
@@ -217,7 +226,11 @@ private:
     }
   }
 
-  void module_patterns(const std::string& filters, const std::string& patterns) {
+  // `detected`: the autodetect hook's modules (\x1f-separated); when there are any,
+  // add_checked_modules keeps only those.
+  void module_patterns(const std::string& filters, const std::string& patterns, const std::string& detected) {
+    const auto keep = split(detected, '\x1f');
+    const std::set<std::string> only(keep.begin(), keep.end());
     // mkinitcpio greps (ERE) the module files' paths under /lib/modules/KVER.
     std::vector<std::regex> want, skip;
     for (const auto& p : split(patterns, '\x1f'))
@@ -230,8 +243,43 @@ private:
       bool hit = false;
       for (const auto& r : want) hit = hit || std::regex_search(p, r);
       for (const auto& r : skip) hit = hit && !std::regex_search(p, r);
-      if (hit) out.modules.push_back(name);
+      if (hit && (only.empty() || only.count(name))) out.modules.push_back(name);
     }
+  }
+
+  // mkinitcpio's *_modules_from_symbol: the modules under the directories whose text
+  // (NUL- or newline-separated strings, as grep reads a binary) starts with the symbol.
+  void symbol_modules(const std::string& symbol, const std::string& dirs, const std::string& detected) {
+    const std::regex re("^(" + symbol + ")", std::regex::extended);
+    const auto keep = split(detected, '\x1f');
+    const std::set<std::string> only(keep.begin(), keep.end());
+    const std::string base = mods_.dir().string() + "/";
+    std::vector<std::string> prefixes;
+    for (const auto& d : split(dirs, '\x1f')) {
+      if (d.front() == '=') prefixes.push_back(base + "kernel/" + d.substr(1) + "/");
+      else if (auto at = d.find("/lib/modules/" + env_.kernel_release + "/"); at != std::string::npos)
+        prefixes.push_back(base + d.substr(at + env_.kernel_release.size() + 13) + "/");
+    }
+    std::size_t found = 0;
+    for (const auto& [name, path] : mods_.files()) {
+      bool under = false;
+      for (const auto& p : prefixes) under = under || path.rfind(p, 0) == 0;
+      if (!under) continue;
+      const std::string data = read_maybe_compressed(path);
+      bool hit = false;
+      for (std::size_t i = 0; i < data.size() && !hit;) {
+        std::size_t j = data.find_first_of(std::string_view("\0\n", 2), i);
+        if (j == std::string::npos) j = data.size();
+        if (j > i && std::regex_search(data.begin() + static_cast<long>(i), data.begin() + static_cast<long>(j), re,
+                                       std::regex_constants::match_continuous))
+          hit = true;
+        i = j + 1;
+      }
+      if (!hit) continue;
+      ++found;
+      if (only.empty() || only.count(name)) out.modules.push_back(name);
+    }
+    if (!found) log::warn("install hook '{}': no module exports the symbol '{}' under {}", hook_, symbol, dirs);
   }
 
   const InstallEnv& env_;

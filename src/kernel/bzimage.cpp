@@ -1,5 +1,6 @@
 #include "kernel/bzimage.hpp"
 
+#include <cctype>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -55,6 +56,20 @@ Compression detect_compression(std::string_view p) {
   return Compression::unknown;
 }
 
+bool valid_release(std::string_view r) {
+  if (r.empty() || r.size() > 64 || !std::isalnum(static_cast<unsigned char>(r.front()))) return false;
+  for (unsigned char c : r)
+    if (c <= 0x20 || c >= 0x7f || c == '/') return false;
+  return true;
+}
+
+std::string ascii_printable(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  return out;
+}
+
 BzImage parse_bzimage(std::string_view d, const std::filesystem::path& name) {
   if (!has_boot_header(d))
     throw Error(fmt::format("{} is not a bzImage: no \"HdrS\" boot header at offset 0x202", name.string()),
@@ -86,6 +101,10 @@ BzImage parse_bzimage(std::string_view d, const std::filesystem::path& name) {
     auto rest = d.substr(vs, 512);
     b.version = std::string(rest.substr(0, rest.find('\0')));
     b.release = b.version.substr(0, b.version.find(' '));
+    // A forged or garbled header: no release (callers ask for --release), and a version
+    // that can still be printed and written to JSON.
+    if (!valid_release(b.release)) b.release.clear();
+    b.version = ascii_printable(b.version);
   }
   return b;
 }

@@ -1,6 +1,7 @@
 #include "kernel/source.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
@@ -21,8 +22,13 @@ constexpr const char* accepted_hint =
     "or a bzImage with --modules";
 
 std::string read_head(const std::filesystem::path& path, std::size_t n) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // Non-blocking: a FIFO given as the source must be an error, not a wait for a writer.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd) throw Error::from_errno("cannot open", path);
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) throw Error::from_errno("cannot stat", path);
+  if (!S_ISREG(st.st_mode))
+    throw Error(fmt::format("{} is {}: not a kernel", path.string(), file_type_name(st.st_mode)), accepted_hint);
   std::string buf(n, '\0');
   std::size_t got = 0;
   while (got < n) {

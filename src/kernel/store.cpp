@@ -108,12 +108,14 @@ std::optional<KernelEntry> KernelStore::get(const std::string& id) const {
 }
 
 KernelEntry KernelStore::find(const std::string& id) const {
+  // "" would match every entry without a --name, and be a prefix of every id.
+  if (id.empty()) throw Error("an empty kernel id matches nothing", "give an id, a unique id prefix, a release or a --name");
   if (auto e = get(id)) return *e;
   auto all = list();
   if (all.empty()) throw Error(fmt::format("no kernel '{}': the store {} is empty", id, root_.string()), add_hint);
   std::vector<KernelEntry> hits;
   for (auto& e : all)
-    if (e.name == id || e.release == id) hits.push_back(e);
+    if ((!e.name.empty() && e.name == id) || e.release == id) hits.push_back(e);
   if (hits.empty())
     for (auto& e : all)
       if (e.id.starts_with(id)) hits.push_back(e);
@@ -184,12 +186,9 @@ void KernelStore::sweep_stale() const noexcept {
   std::error_code ec;
   for (auto& d : fs::directory_iterator(root_, ec)) {
     auto name = d.path().filename().string();
-    if (name.starts_with(".rm.")) { remove_all_quiet(d.path()); continue; }
-    if (!name.starts_with(".add-")) continue;
-    // .add-<pid>.XXXXXX: stale when that process is gone.
-    long pid = std::strtol(name.c_str() + 5, nullptr, 10);
-    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) remove_all_quiet(d.path());
+    if (name.starts_with(".rm.")) remove_all_quiet(d.path());
   }
+  sweep_orphaned_dirs(root_, ".add-");  // .add-<pid>.XXXXXX: stale when that process is gone
 }
 
 } // namespace qb::kernel

@@ -149,7 +149,8 @@ bool State::same_content(const State& o) const {
 }
 
 std::optional<State> load_state(const std::filesystem::path& file) {
-  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  // Non-blocking: a FIFO put in its place must not hang the export.
+  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd) return std::nullopt;
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0) return std::nullopt;
@@ -157,6 +158,7 @@ std::optional<State> load_state(const std::filesystem::path& file) {
     log::warn("{} is {}; exporting everything again", file.string(), why);
     return std::nullopt;
   };
+  if (!S_ISREG(st.st_mode)) return damaged("not a regular file");
   Header h{};
   auto fsize = static_cast<std::uint64_t>(st.st_size);
   if (fsize < sizeof h || !read_all(fd.get(), reinterpret_cast<char*>(&h), sizeof h)) return damaged("truncated");
