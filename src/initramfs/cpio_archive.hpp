@@ -29,6 +29,9 @@ public:
   void add_char_device(std::string path, unsigned major, unsigned minor, unsigned mode);
 
   bool contains(const std::string& path) const { return entries_.count(normalise(path)) != 0; }
+  // True once a file that others may not read went in (its mode, or its host file's,
+  // lacks o+r): the archive is then written 0600, not 0644, like what it holds.
+  bool private_content() const { return private_; }
   std::size_t size() const { return entries_.size(); }
 
   // Writes the archive. mtime comes from SOURCE_DATE_EPOCH when set, else 0.
@@ -45,6 +48,7 @@ private:
   static std::string normalise(std::string path);
   void add_parents(const std::string& path);
   std::map<std::string, Entry> entries_;  // std::map: sorted, so parents come first
+  bool private_ = false;
 };
 
 // One uncompressed newc archive holding the entries of `first` then `second` (later
