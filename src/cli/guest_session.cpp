@@ -259,7 +259,8 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
     fs::path ctl = p.scratch / "ctl";
     fs::create_directories(ctl);
     write_file_atomic(ctl / "boot.cpio",
-                      initramfs::join_newc(read_file(built.overlay_archive), per_boot.write(initramfs::Compression::none)));
+                      initramfs::join_newc(read_file(built.overlay_archive), per_boot.write(initramfs::Compression::none)),
+                      copy_mode(built.overlay_archive));
     vm_shares.push_back({"qbctl", ctl, true});
     initrd = built.base_image;
   } else {
@@ -267,7 +268,7 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
     // follow an lz4 stream (the kernel decodes it to the end of the initrd).
     std::string data = per_boot.write(initramfs::Compression::none);
     data += read_file(built.image);
-    write_file_atomic(initrd, data);
+    write_file_atomic(initrd, data, copy_mode(built.image));
   }
   p.initrd_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 

@@ -126,10 +126,13 @@ void CpioArchive::add_file(std::string path, std::string data, unsigned mode) {
   path = resolve(path);
   add_parents(path);
   entries_[path] = Entry{Entry::Kind::file, mode, std::move(data)};
+  if (!(mode & S_IROTH)) private_ = true;
 }
 
 void CpioArchive::add_host_file(std::string path, const std::filesystem::path& host, unsigned mode) {
   add_file(std::move(path), read_file(host), mode);
+  struct stat st{};
+  if (::stat(host.c_str(), &st) == 0 && !(st.st_mode & S_IROTH)) private_ = true;
 }
 
 void CpioArchive::add_symlink(std::string path, std::string target) {
