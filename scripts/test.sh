@@ -19,4 +19,8 @@ mapfile -t unit_targets < <(cmake --build build-san --target help | sed -n 's/^\
 cmake --build build-san --target "${unit_targets[@]}"
 (cd build-san && ctest --output-on-failure -L unit "$@")
 
+# Fuzz targets (libFuzzer, ASan + UBSan, clang), each for a fixed 25 s from its seed
+# corpus: under 5 minutes in all. A longer run: tests/fuzz/run.sh 600 (tests/fuzz/README.md).
+bash tests/fuzz/run.sh 25
+
 (cd build && ctest --output-on-failure "$@")

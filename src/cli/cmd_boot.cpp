@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <optional>
 
 #include <fmt/format.h>
@@ -30,7 +31,10 @@ public:
       else if (c != '\r') partial_ += c;
     }
   }
+  // Called with each complete console line.
+  std::function<void(const std::string&)> on_line;
   void flush_line() {
+    if (on_line) on_line(partial_);
     if (partial_.find("quickboot-init: FATAL: ") != std::string::npos && fatal_.empty())
       fatal_ = partial_.substr(partial_.find("FATAL: ") + 7);
     if (partial_.find("Kernel panic") != std::string::npos && panic_.empty()) panic_ = partial_;
@@ -44,6 +48,14 @@ public:
     for (std::size_t i = start; i < lines_.size(); ++i) s += "  | " + lines_[i] + "\n";
     if (!partial_.empty()) s += "  | " + partial_ + "\n";
     return s;
+  }
+  // "last console lines:" and the lines; a guest that printed nothing (a quiet kernel,
+  // or everything before the snapshot point skipped by a restore) is said so.
+  std::string explain(bool restored) const {
+    if (!lines_.empty() || !partial_.empty()) return "last console lines:\n" + tail();
+    return restored ? "the console printed nothing after the boot snapshot was restored (the kernel's own boot "
+                      "was in the snapshot, and `quiet` silences the rest)"
+                    : "the console printed nothing (`quiet` is on the kernel command line)";
   }
   const std::string& fatal() const { return fatal_; }
   const std::string& panic() const { return panic_; }
@@ -111,7 +123,7 @@ int run_command(const BootOptions& o, const std::vector<std::string>& argv, doub
   }
   if (end == qemu::VmEnd::timeout) {
     vm.stop();
-    throw Error(fmt::format("timed out after {} s; last console lines:\n{}", timeout_s, console.tail()),
+    throw Error(fmt::format("timed out after {} s; {}", timeout_s, console.explain(vm.restored())),
                 "raise --timeout, or run with -v to watch the console", ExitCode::timeout);
   }
   if (status.rfind("exit ", 0) == 0) return std::stoi(status.substr(5));
@@ -122,8 +134,8 @@ int run_command(const BootOptions& o, const std::vector<std::string>& argv, doub
     throw Error(fmt::format("kernel panic: {}\n{}", console.panic(), console.tail()), "run with -v to see the whole console",
                 ExitCode::boot_failed);
   int st = vm.status().value_or(0);
-  throw Error(fmt::format("the guest stopped before the command ran (QEMU status {}); last console lines:\n{}", st,
-                          console.tail()),
+  throw Error(fmt::format("the guest stopped before the command ran (QEMU status {}); {}", st,
+                          console.explain(vm.restored())),
               "run with -v to see the whole console", ExitCode::boot_failed);
 }
 
@@ -136,6 +148,15 @@ int boot_interactive(const BootOptions& o, GlobalOptions& g) {
   p.vm.forward_stdin = !tty;
   qemu::Vm vm(p.vm, {});
   ConsoleTail console(false);
+  // The console is quiet for long stretches (`quiet`): say on stderr where the boot is.
+  console.on_line = [](const std::string& line) {
+    if (line.find("quickboot-init: kernel booted") != std::string::npos)
+      log::notice("kernel booted; the initramfs is mounting the root");
+    auto at = line.find("quickboot-init: switching to ");
+    if (at != std::string::npos)
+      log::notice("switched to the rootfs's init {}; it prints when it has something to say (systemd under TCG: "
+                  "a minute or more)", line.substr(at + 29));
+  };
   qemu::VmEvents ev;
   ev.console = [&](std::string_view d) {
     (void)!::write(1, d.data(), d.size());
@@ -160,7 +181,9 @@ void add_boot_commands(CLI::App& app, GlobalOptions& g) {
       "Boot ROOTFS, a host directory, as the guest's root: kernel from the store, initramfs\n"
       "built (or reused) in milliseconds, the tree shared over virtio-9p. The host tree is\n"
       "protected: the guest writes into a tmpfs overlay unless --writable. On a terminal the\n"
-      "serial console is attached (Ctrl-a x quits); otherwise it is copied to stdout.");
+      "serial console is attached (Ctrl-a x quits); otherwise it is copied to stdout and stdin\n"
+      "is forwarded to it (a script can type into the guest's shell or login prompt). With\n"
+      "`quiet` (the default) stderr says when the kernel booted and init started.");
   add_boot_options(*boot, *bo);
   boot->footer("Examples:\n  quickboot boot ./rootfs\n  quickboot boot ./rootfs --inject .:/root/project --append init=/bin/sh\n"
                "  quickboot boot ./rootfs --hooks ./initcpio --hook myhook --append break=premount");
@@ -176,8 +199,13 @@ void add_boot_commands(CLI::App& app, GlobalOptions& g) {
   add_boot_options(*run, *ro);
   run->add_option("--timeout", *timeout, "Give up after S seconds: exit 124 with the last console lines")
       ->check(timeout_seconds());
+  run->add_flag("--boot", ro->boot_init,
+                "Boot the rootfs's own init (systemd) and run CMD once the system is up (a unit after\n"
+                "multi-user.target, started when the boot finished); prints the failed units when the\n"
+                "system is degraded. Other inits: an error");
   run->add_option("CMD", *argv, "The command and its arguments, after --")->required();
-  run->footer("Examples:\n  quickboot run ./rootfs -- uname -a\n  quickboot run ./rootfs --timeout 60 -- sh -c 'make -C /root/project test'\n\n"
+  run->footer("Examples:\n  quickboot run ./rootfs -- uname -a\n  quickboot run ./rootfs --timeout 60 -- sh -c 'make -C /root/project test'\n"
+              "  quickboot run ./debian --boot --timeout 600 -- systemctl is-system-running\n\n"
               "Exit status: the command's own (0-255); 124 timeout; 127 command not found;\n"
               "3 the boot failed in the initramfs; 4 the guest never reached the command; 1 bad input.");
   run->callback([&g, ro, argv, timeout] { g.exit_code = run_command(*ro, *argv, *timeout, g); });

@@ -207,7 +207,7 @@ void clean(const CleanArgs& a, GlobalOptions& g) {
     for (const auto& e : store.list()) {
       if (std::find(keep.begin(), keep.end(), e.id) != keep.end()) continue;
       store.remove(e.id);
-      remove_all_quiet(quickboot_home() / "guest-modules" / e.id);
+      remove_all_quiet(quickboot_home() / "guest-modules" / e.id);  // made by older versions
       report["kernels_removed"].push_back(e.id);
       log::notice("removed kernel {} ({}) from the store: no project here names it", e.id, e.release);
     }

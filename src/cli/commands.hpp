@@ -13,6 +13,7 @@ void add_export_command(CLI::App& app, GlobalOptions& g);
 void add_watch_command(CLI::App& app, GlobalOptions& g);
 void add_project_commands(CLI::App& app, GlobalOptions& g); // up and clean
 void add_doctor_command(CLI::App& app, GlobalOptions& g);
+void add_serve_command(CLI::App& app, GlobalOptions& g);
 
 // --timeout S: a number of seconds from 0 up to project::kMaxTimeoutS. inf, nan and
 // 1e10 are refused as bad usage (a deadline that far overflows the clock arithmetic).

@@ -1,6 +1,8 @@
 #include "cli/guest_session.hpp"
 
 #include <chrono>
+#include <deque>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -10,7 +12,7 @@
 #include "core/paths.hpp"
 #include "initramfs/builder.hpp"
 #include "initramfs/cpio_archive.hpp"
-#include "initramfs/guest_modules.hpp"
+#include "kernel/module_index.hpp"
 #include "qemu/accel.hpp"
 #include "qemu/snapshot.hpp"
 
@@ -58,6 +60,54 @@ void check_guest_mount_point(const std::string& inj, const std::string& guest) {
     if (part == "..") throw Error(fmt::format("--inject {}: GUEST may not contain '..'", inj), "give the path without ..");
 }
 
+// The host file `guest` names inside `root`, symlinks followed as the guest would
+// follow them (an absolute target starts again at `root`); nullopt when it does not
+// resolve there.
+std::optional<fs::path> resolve_in_root(const fs::path& root, const std::string& guest) {
+  std::deque<std::string> parts;
+  for (const auto& c : fs::path(guest)) parts.push_back(c.string());
+  fs::path cur = "/";
+  int hops = 0;
+  std::error_code ec;
+  while (!parts.empty()) {
+    std::string c = std::move(parts.front());
+    parts.pop_front();
+    if (c.empty() || c == "/" || c == ".") continue;
+    if (c == "..") {
+      cur = cur.parent_path();
+      continue;
+    }
+    fs::path host = root / (cur / c).relative_path();
+    if (fs::is_symlink(host, ec)) {
+      if (++hops > 40) return std::nullopt;
+      fs::path target = fs::read_symlink(host, ec);
+      if (ec) return std::nullopt;
+      std::vector<std::string> t;
+      for (const auto& tc : target) t.push_back(tc.string());
+      parts.insert(parts.begin(), t.begin(), t.end());
+      if (target.is_absolute()) cur = "/";
+      continue;
+    }
+    if (!fs::exists(host, ec)) return std::nullopt;
+    cur /= c;
+  }
+  return root / cur.relative_path();
+}
+
+// The first symlink on the way to `guest` inside `root` whose target does not resolve
+// there (a guest path), if any.
+std::optional<std::string> dangling_symlink_on(const fs::path& root, const std::string& guest) {
+  fs::path prefix = "/";
+  std::error_code ec;
+  for (const auto& c : fs::path(guest).relative_path()) {
+    auto parent = resolve_in_root(root, prefix.string());
+    prefix /= c;
+    if (!parent) return std::nullopt;
+    if (fs::is_symlink(*parent / c, ec) && !resolve_in_root(root, prefix.string())) return prefix.string();
+  }
+  return std::nullopt;
+}
+
 // The words of the --append lines, in order (each line may hold several).
 std::vector<std::string> append_words(const std::vector<std::string>& lines) {
   std::vector<std::string> words;
@@ -103,9 +153,26 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
   std::string init = cmdline_value(o.append, "init");
   if (run_argv.empty()) {
     std::string want = init.empty() ? "/sbin/init" : init;
-    if (!exists_in_root(rootfs, want))
-      throw Error(fmt::format("{} has no {}", o.rootfs, want),
+    // The guest sees ROOTFS with the --overlay layers over it: any layer may hold init.
+    bool found = exists_in_root(rootfs, want);
+    for (const auto& dir : o.overlays) found = found || exists_in_root(dir, want);
+    if (!found)
+      throw Error(fmt::format("{} has no {}{}", o.rootfs, want, o.overlays.empty() ? "" : " (nor has any --overlay)"),
                   "add an init to the rootfs, pass --append init=/bin/sh, or use `quickboot run ROOTFS -- CMD`");
+  }
+  if (o.boot_init) {
+    // run --boot hands the command to systemd as a unit: other inits have no such hook.
+    std::string want = init.empty() ? "/sbin/init" : init;
+    std::optional<fs::path> real;
+    for (auto it = o.overlays.rbegin(); it != o.overlays.rend() && !real; ++it) real = resolve_in_root(fs::absolute(*it), want);
+    if (!real) real = resolve_in_root(rootfs, want);
+    if (!real)
+      throw Error(fmt::format("run --boot: {} has no {}", o.rootfs, want),
+                  "install systemd (systemd-sysv) in the rootfs, or drop --boot to run the command without an init");
+    if (real->filename() != "systemd")
+      throw Error(fmt::format("run --boot: {}'s init {} is {}, not systemd; --boot supports systemd only", o.rootfs, want,
+                              real->string()),
+                  "drop --boot to run the command without starting init, or use `quickboot boot`");
   }
   qemu::require_qemu("x86_64");
   kernel::KernelStore store(quickboot_home());
@@ -168,12 +235,26 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
   // modules.dep, not the directory: a --writable boot leaves the empty mount point behind.
   const bool need_mods =
       !exists_in_root(rootfs, modpath + "/modules.dep") && !exists_in_root(rootfs, "/usr" + modpath + "/modules.dep");
+  // The guest mounts them there: a dangling symlink on the way would fail it in the guest.
+  if (need_mods)
+    if (auto bad = dangling_symlink_on(rootfs, modpath))
+      throw Error(fmt::format("{}{} is a symlink to {}, which does not exist in the rootfs", o.rootfs, *bad,
+                              fs::read_symlink(rootfs / fs::path(*bad).relative_path(), ec).string()),
+                  fmt::format("remove or fix the symlink: quickboot then shares the kernel's modules at {}", modpath));
   // Snapshot boots always have the device (mounted only when needed): the saved machine
   // stays the same whether or not a rootfs has its own modules.
   if (need_mods || p.snapshot) {
-    fs::path guest_mods = initramfs::guest_modules_dir(p.kernel.modules_dir, p.kernel.release,
-                                                        quickboot_home() / "guest-modules" / p.kernel.id);
-    vm_shares.push_back({"qbmods", guest_mods, true});
+    // The store's tree as it is, with the indexes libkmod reads: an entry added by an
+    // older quickboot gets them once, here.
+    if (!kernel::has_module_indexes(p.kernel.modules_dir)) {
+      log::notice("kernel {}: writing the module indexes the guest's modprobe needs (once)", p.kernel.id);
+      try {
+        kernel::write_module_indexes(p.kernel.modules_dir, p.kernel.release);
+      } catch (const Error& e) {
+        log::warn("{}; modprobe in the guest will not find modules", e.what());
+      }
+    }
+    vm_shares.push_back({"qbmods", p.kernel.modules_dir, true});
     if (need_mods) shares.push_back(fmt::format("qbmods|{}|ro", modpath));
   }
 
@@ -192,7 +273,7 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
   per_boot.add_file("qb/boot.conf", boot_conf);
   if (!run_argv.empty())
     per_boot.add_file("qb/run.conf", "QB_ARGV=" + shell_quote(std::string_view(shell_quote(run_argv))) + "\n" +
-                                         (o.watch_mode ? "QB_WATCH=1\n" : ""));
+                                         (o.watch_mode ? "QB_WATCH=1\n" : "") + (o.boot_init ? "QB_BOOT=1\n" : ""));
   fs::path initrd = p.scratch / "initrd.img";
   if (p.snapshot) {
     // The guest unpacks one archive: hooks and /config, then this boot's settings.

@@ -32,6 +32,9 @@ struct BootOptions {
   // Set by `watch`: the guest prints a marker at switch_root and, in run mode, stays up
   // running the command again on request (QB_WATCH=1) instead of powering off.
   bool watch_mode = false;
+  // `run --boot`: the rootfs's own init (systemd) starts and the command runs once the
+  // system is up, instead of in place of init.
+  bool boot_init = false;
 };
 
 void add_boot_options(CLI::App& cmd, BootOptions& o);

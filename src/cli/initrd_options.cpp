@@ -32,7 +32,12 @@ initramfs::InitrdSpec make_initrd_spec(const InitrdOptions& o, const kernel::Ker
     auto colon = a.find(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == a.size())
       throw Error(fmt::format("--add {}: expected HOST:GUEST", a), "e.g. --add ./busybox.conf:/etc/busybox.conf");
-    s.adds.emplace_back(a.substr(0, colon), a.substr(colon + 1));
+    std::string guest = a.substr(colon + 1);
+    for (const auto& part : std::filesystem::path(guest))
+      if (part == "..")
+        throw Error(fmt::format("--add {}: the image path {} has a '..' component", a, guest),
+                    "give the file's absolute path in the image, e.g. --add ./x.conf:/etc/x.conf");
+    s.adds.emplace_back(a.substr(0, colon), guest);
   }
   s.compression = initramfs::parse_compression(o.compress);
   s.runtime = o.runtime == "rootfs" ? initramfs::Runtime::rootfs : initramfs::Runtime::quickboot;

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   cli::add_watch_command(app, g);
   cli::add_project_commands(app, g);
   cli::add_doctor_command(app, g);
+  cli::add_serve_command(app, g);
 
   ::signal(SIGPIPE, SIG_IGN);
   install_cleanup_on_signals();

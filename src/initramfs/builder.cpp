@@ -21,6 +21,8 @@
 #include "initramfs/decompress.hpp"
 #include "initramfs/elf_deps.hpp"
 #include "initramfs/hooks.hpp"
+#include "initramfs/install_apply.hpp"
+#include "initramfs/sysroot.hpp"
 #include "initramfs/lz4_legacy.hpp"
 #include "initramfs/module_closure.hpp"
 
@@ -29,18 +31,36 @@ namespace qb::initramfs {
 namespace {
 
 // Bump when the image layout changes, so old cache entries are not reused.
-constexpr const char* kLayoutVersion = "qb-initrd-6";
+constexpr const char* kLayoutVersion = "qb-initrd-9";
 
-std::vector<HookDir> search_dirs(const InitrdSpec& spec) {
+// The merged-/usr layout of the base archive (mkinitcpio's): the overlay archive is told
+// about these links so that nothing it holds replaces them with a directory.
+constexpr std::pair<const char*, const char*> kLayoutLinks[] = {
+    {"bin", "usr/bin"}, {"sbin", "usr/bin"}, {"usr/sbin", "bin"}, {"lib", "usr/lib"}, {"lib64", "usr/lib"}};
+
+// quickboot's own hooks: the image cannot boot without them, so a rootfs (untrusted input)
+// never replaces them; only a --hooks directory the user passes can.
+bool is_builtin_hook(const std::string& name) { return name == "9p_root" || name == "quickboot"; }
+
+// Where hooks are looked for, first match winning: --hooks, the rootfs's mkinitcpio
+// directories (paths resolved inside the rootfs), quickboot's own.
+std::vector<HookDir> search_dirs(const InitrdSpec& spec, bool with_rootfs) {
   std::vector<HookDir> dirs;
   for (const auto& d : spec.hook_dirs) dirs.push_back(hook_dir_from_user(d));
-  if (spec.rootfs) {
-    dirs.push_back({*spec.rootfs / "etc/initcpio/hooks", *spec.rootfs / "etc/initcpio/install"});
-    dirs.push_back({*spec.rootfs / "usr/lib/initcpio/hooks", *spec.rootfs / "usr/lib/initcpio/install"});
-  }
+  if (spec.rootfs && with_rootfs)
+    for (const char* d : {"/etc/initcpio", "/usr/lib/initcpio"})
+      dirs.push_back({path_in_root(*spec.rootfs, std::string(d) + "/hooks"),
+                      path_in_root(*spec.rootfs, std::string(d) + "/install")});
   fs::path builtin = data_dir() / "initrd";
   dirs.push_back({builtin / "hooks", builtin / "install"});
   return dirs;
+}
+
+std::vector<ResolvedHook> find_hooks(const InitrdSpec& spec, const std::vector<std::string>& names) {
+  const auto all = search_dirs(spec, true), own = search_dirs(spec, false);
+  std::vector<ResolvedHook> out;
+  for (const auto& n : names) out.push_back(resolve_hooks({n}, is_builtin_hook(n) ? own : all).front());
+  return out;
 }
 
 std::vector<std::string> hook_list(const InitrdSpec& spec) {
@@ -59,12 +79,14 @@ std::vector<std::pair<std::string, fs::path>> runtime_files(const InitrdSpec& sp
   fs::path dir = data_dir() / "initrd";
   if (spec.runtime == Runtime::rootfs) {
     if (!spec.rootfs) throw Error("--runtime rootfs needs a rootfs", "pass the rootfs whose mkinitcpio runtime to use");
-    fs::path own = *spec.rootfs / "usr/lib/initcpio";
+    fs::path own = path_in_root(*spec.rootfs, "/usr/lib/initcpio");
     for (const char* f : {"init", "init_functions"})
       require_exists(own / f, "mkinitcpio runtime file", "the rootfs has no mkinitcpio; use --runtime quickboot");
-    return {{"init", own / "init"}, {"init_functions", own / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"}};
+    return {{"init", own / "init"}, {"init_functions", own / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"},
+            {"qb/boot-run.sh", dir / "qb/boot-run.sh"}};
   }
-  return {{"init", dir / "init"}, {"init_functions", dir / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"}};
+  return {{"init", dir / "init"}, {"init_functions", dir / "init_functions"}, {"qb/run.sh", dir / "qb/run.sh"},
+          {"qb/boot-run.sh", dir / "qb/boot-run.sh"}};
 }
 
 // lz4's legacy frame has no end marker: the kernel decodes it to the end of the image,
@@ -91,14 +113,13 @@ std::string render_config(const std::vector<std::string>& modules, const std::ve
 } // namespace
 
 InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
-  const auto dirs = search_dirs(spec);
   const auto names = hook_list(spec);
-  const auto hooks = resolve_hooks(names, dirs);
+  const auto hooks = find_hooks(spec, names);
   const auto runtime = runtime_files(spec);
   for (const auto& [host, guest] : spec.adds) require_exists(host, "--add source", "check the HOST part of HOST:GUEST");
   const fs::path bb_path = busybox_path(spec.kernel.arch);
   require_exists(bb_path, fmt::format("static busybox for {}:", spec.kernel.arch),
-                 spec.kernel.arch == "i686" ? "run kernels/busybox.sh i386" : "apt-get install busybox-static");
+                 busybox_hint(spec.kernel.arch));
 
   // The key covers every input; small files by content, large ones by identity.
   Sha256 key;
@@ -127,7 +148,18 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   std::error_code ec;
   if (fs::exists(image, ec) && fs::exists(meta_path, ec) && fs::exists(result.overlay_archive, ec)) {
     auto meta = nlohmann::json::parse(read_file(meta_path), nullptr, false);
-    if (!meta.is_discarded() && fs::exists(meta.value("base", ""), ec)) {
+    // Files the install hooks took from the built system count too: a changed one is a miss.
+    auto sources_unchanged = [&] {
+      for (const auto& s : meta.value("sources", nlohmann::json::array())) {
+        try {
+          if (file_identity(s.at(0).get<std::string>()) != s.at(1).get<std::string>()) return false;
+        } catch (const std::exception&) {
+          return false;
+        }
+      }
+      return true;
+    };
+    if (!meta.is_discarded() && fs::exists(meta.value("base", ""), ec) && sources_unchanged()) {
       result.cached = true;
       result.base_image = meta.value("base", "");
       result.module_settings = meta.value("module_settings", false);
@@ -141,12 +173,45 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   // Cold path from here on: validate busybox and run the install hooks.
   Busybox bb = find_busybox(spec.kernel.arch);
   const fs::path sysroot = spec.rootfs ? *spec.rootfs : fs::path("/");
-  InstallRequests req = run_install_hooks(hooks, sysroot, bb.path);
+  // The hooks' staging directories start with the image's layout, as mkinitcpio's do.
+  struct Staging {
+    fs::path dir;
+    ~Staging() { remove_all_quiet(dir); }
+  } staging{make_temp_dir(cache_dir, ".build")};
+  InstallEnv env{sysroot, staging.dir / "root", staging.dir / "early", spec.kernel.release, spec.kernel.modules_dir};
+  for (const char* d : {"usr/bin", "usr/lib", "etc", "run", "tmp", "dev", "proc", "sys", "new_root"})
+    fs::create_directories(env.buildroot / d);
+  for (const auto& [path, target] : kLayoutLinks) fs::create_symlink(target, env.buildroot / path);
+  fs::create_directories(env.earlyroot);
+  InstallRequests req = run_install_hooks(hooks, env, bb.path);
 
   // Modules: what the hooks ask for plus --module, closed over their dependencies.
+  ModuleTree tree(spec.kernel.modules_dir, spec.kernel.release);
+  // Keyed by the tree's path and identity: a store entry's modules never change.
+  Sha256 alias_key;
+  alias_key.update(spec.kernel.modules_dir.string() + "\n" + file_identity(spec.kernel.modules_dir / "kernel"));
+  tree.set_alias_cache(cache_dir / ("aliases-" + to_hex(alias_key.finish()).substr(0, 24) + ".txt"));
+  CpioArchive o, early;
+  for (const auto& [path, target] : kLayoutLinks) o.assume_symlink(path, target);
+  ApplyOutput applied = apply_install_actions(req.actions, env, tree, o, early);
+  pack_staging_dir(env.buildroot, o, applied.paths);
+  pack_staging_dir(env.earlyroot, early, applied.paths);
+  // mkinitcpio's base hook copies the tree's own /init and /init_functions: the chosen
+  // runtime wins over them (quickboot's hooks call functions only its runtime has).
+  for (const auto& [name, path] : runtime)
+    for (const auto& p : applied.paths)
+      if (p == "/" + name) {
+        o.add_host_file(name, path, name == "init" ? 0755 : 0644);
+        break;
+      }
+  // Named modules (add_module, --module) are loaded at boot by the runtime; modules that
+  // only matched a pattern (add_all_modules, add_checked_modules: hundreds of drivers)
+  // are in the image for whoever loads them, as with mkinitcpio, where udev does.
   std::vector<std::string> wanted = req.modules;
   wanted.insert(wanted.end(), spec.modules.begin(), spec.modules.end());
-  ModuleTree tree(spec.kernel.modules_dir, spec.kernel.release);
+  std::vector<std::string> load_order;
+  for (const auto& m : tree.closure(wanted)) load_order.push_back(m.name);
+  wanted.insert(wanted.end(), applied.modules.begin(), applied.modules.end());
   auto mods = tree.closure(wanted);
 
   // ---- base archive: busybox, runtime, modules. Cached by its own key.
@@ -155,6 +220,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
                               file_identity(bb.path)));
   for (const auto& [name, path] : runtime) base_key.update(name + "\n" + read_file(path));
   for (const auto& m : mods) base_key.update(file_identity(m.path));
+  for (const auto& m : load_order) base_key.update("load " + m + "\n");
   const fs::path base_path = cache_dir / ("base-" + to_hex(base_key.finish()).substr(0, 32) + ".cpio");
   std::string base;
   if (fs::exists(base_path, ec)) {
@@ -163,11 +229,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     CpioArchive a;
     for (const char* d : {"new_root", "proc", "sys", "dev", "run", "tmp", "usr/bin", "usr/lib", "etc", "qb"})
       a.add_dir(d);
-    a.add_symlink("bin", "usr/bin");
-    a.add_symlink("sbin", "usr/bin");
-    a.add_symlink("usr/sbin", "bin");
-    a.add_symlink("lib", "usr/lib");
-    a.add_symlink("lib64", "usr/lib");
+    for (const auto& [path, target] : kLayoutLinks) a.add_symlink(path, target);
     a.add_char_device("dev/console", 5, 1, 0600);
     a.add_char_device("dev/null", 1, 3, 0666);
     a.add_host_file("usr/bin/busybox", bb.path, 0755);
@@ -176,9 +238,9 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     const std::string moddir = "usr/lib/modules/" + spec.kernel.release + "/";
     for (const auto& m : mods) a.add_file(moddir + m.rel_path, read_maybe_compressed(m.path), 0644);
     a.add_file(moddir + "modules.dep", render_modules_dep(mods));
-    // Every module of the image, for a snapshot boot to load before the snapshot point.
+    // The modules the runtime loads, for a snapshot boot to load before the snapshot point.
     std::string preload;
-    for (const auto& m : mods) preload += (preload.empty() ? "" : " ") + m.name;
+    for (const auto& m : load_order) preload += (preload.empty() ? "" : " ") + m;
     a.add_file("qb/preload", preload + "\n");
     for (const char* f : {"modules.builtin", "modules.builtin.modinfo", "modules.order"})
       if (fs::exists(spec.kernel.modules_dir / f, ec)) a.add_host_file(moddir + f, spec.kernel.modules_dir / f, 0644);
@@ -187,9 +249,6 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   }
 
   // ---- overlay archive: /config, hooks, files the install hooks and --add asked for.
-  CpioArchive o;
-  std::vector<std::string> load_order;
-  for (const auto& m : mods) load_order.push_back(m.name);
   std::set<std::string> runscripts(req.runscripts.begin(), req.runscripts.end());
   std::vector<ResolvedHook> runtime_hooks;
   for (const auto& h : hooks) {
@@ -199,23 +258,6 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     runtime_hooks.push_back(h);
   }
   o.add_file("config", render_config(load_order, runtime_hooks), 0644);
-  for (const auto& [path, mode] : req.dirs) o.add_dir(path, mode);
-  for (const auto& f : req.files) {
-    fs::path src = f.source.is_absolute() ? sysroot / f.source.relative_path() : f.source;
-    require_exists(src, "file requested by an install hook (add_file)");
-    struct stat st{};
-    ::stat(src.c_str(), &st);
-    o.add_host_file(f.dest, src, f.mode ? f.mode : (st.st_mode & 07777));
-  }
-  for (const auto& [src, dest] : req.binaries) {
-    std::string guest = src.front() == '/' ? src : "/usr/bin/" + src;
-    fs::path host = sysroot / fs::path(guest).relative_path();
-    require_exists(host, "binary requested by an install hook (add_binary)");
-    o.add_host_file(dest, host, 0755);
-    for (const auto& lib : elf_library_closure(sysroot, guest))
-      if (!o.contains(lib.guest_path)) o.add_host_file(lib.guest_path, lib.host_path, 0755);
-  }
-  for (const auto& [path, target] : req.symlinks) o.add_symlink(path, target);
   for (const auto& [host, guest] : spec.adds) {
     struct stat st{};
     ::stat(host.c_str(), &st);
@@ -229,13 +271,11 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
       if (p.rfind(d, 0) == 0) return true;
     return false;
   };
-  for (const auto& f : req.files) result.module_settings |= module_setting(f.dest);
-  for (const auto& [src, dest] : req.binaries) result.module_settings |= module_setting(dest);
-  for (const auto& [path, target] : req.symlinks) result.module_settings |= module_setting(path);
+  for (const auto& p : applied.paths) result.module_settings |= module_setting(p);
   for (const auto& [host, guest] : spec.adds) result.module_settings |= module_setting(guest);
   std::string overlay = o.write(archive_compression(spec.compression));
   // Files only root may read (an --add of /etc/shadow, say) keep the image private.
-  const unsigned image_mode = o.private_content() ? 0600 : 0644;
+  const unsigned image_mode = o.private_content() || early.private_content() ? 0600 : 0644;
   write_file_atomic(result.overlay_archive,
                     archive_compression(spec.compression) == Compression::none ? overlay : o.write(Compression::none),
                     image_mode);
@@ -245,16 +285,26 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     overlay.clear();
   }
 
+  // add_file_early's files (CPU microcode): an uncompressed archive first, where the
+  // kernel looks for them before it unpacks the rest.
+  const std::string early_cpio = early.size() ? early.write(Compression::none) : std::string();
   {
     AtomicFile out(image, image_mode);
+    out.write(early_cpio);
     out.write(base);
     out.write(overlay);
     out.commit(false);
   }
-  result.bytes = base.size() + overlay.size();
+  result.bytes = early_cpio.size() + base.size() + overlay.size();
   result.modules = load_order;
   for (const auto& h : runtime_hooks) result.hooks.push_back(h.name);
-  nlohmann::json meta = {{"modules", result.modules}, {"hooks", result.hooks}, {"base", base_path.string()}, {"module_settings", result.module_settings}};
+  nlohmann::json sources = nlohmann::json::array();
+  std::set<fs::path> seen_sources;
+  for (const auto& s : applied.sources)
+    if (seen_sources.insert(s).second) sources.push_back({s.string(), file_identity(s)});
+  nlohmann::json meta = {{"modules", result.modules},  {"hooks", result.hooks},
+                         {"base", base_path.string()}, {"module_settings", result.module_settings},
+                         {"sources", sources}};
   write_file_atomic(meta_path, meta.dump());
   return result;
 }

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -36,11 +37,77 @@ std::string_view to_string(Compression c) {
   return "?";
 }
 
+// Member names are relative, with no empty, "." or ".." component: the kernel's
+// unpacker and busybox cpio would otherwise put "a/../../x" outside the root or give
+// "a//b" and "a/b" as two members for one file.
 std::string CpioArchive::normalise(std::string path) {
-  while (!path.empty() && path.front() == '/') path.erase(0, 1);
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  if (path.empty()) throw Error("internal: empty path in initramfs");
-  return path;
+  // Empty and `.` components go; `..` is refused: an unpacker would either climb out of
+  // its target directory or, like the kernel's, create an entry literally named `..`.
+  std::string out;
+  std::size_t i = 0;
+  while (i <= path.size()) {
+    auto j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string_view c(path.data() + i, j - i);
+    if (c == "..")
+      throw Error(fmt::format("initramfs path '{}' has a '..' component", path),
+                  "name the file by its absolute path in the image, e.g. /etc/x");
+    if (!c.empty() && c != ".") out += (out.empty() ? "" : "/") + std::string(c);
+    i = j + 1;
+  }
+  if (out.empty()) throw Error(fmt::format("initramfs path '{}' names the root, not a file", path));
+  return out;
+}
+
+const std::string* CpioArchive::link_target(const std::string& path) const {
+  auto e = entries_.find(path);
+  if (e != entries_.end()) return e->second.kind == Entry::Kind::symlink ? &e->second.data : nullptr;
+  auto a = assumed_links_.find(path);
+  return a != assumed_links_.end() ? &a->second : nullptr;
+}
+
+std::string CpioArchive::resolve(const std::string& path, bool follow_last) const {
+  std::vector<std::string> todo, done;
+  auto push_front = [&](const std::string& p) {
+    std::vector<std::string> parts;
+    for (std::size_t i = 0; i <= p.size();) {
+      auto j = p.find('/', i);
+      if (j == std::string::npos) j = p.size();
+      if (j > i) parts.emplace_back(p, i, j - i);
+      i = j + 1;
+    }
+    todo.insert(todo.end(), parts.rbegin(), parts.rend());  // todo is a stack: back is next
+  };
+  push_front(normalise(path));
+  int hops = 0;
+  while (!todo.empty()) {
+    std::string c = std::move(todo.back());
+    todo.pop_back();
+    if (c == ".") continue;
+    if (c == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    std::string here;
+    for (const auto& d : done) here += d + "/";
+    here += c;
+    const std::string* target = (todo.empty() && !follow_last) ? nullptr : link_target(here);
+    if (!target) {
+      done.push_back(std::move(c));
+      continue;
+    }
+    if (++hops > 40) throw Error(fmt::format("initramfs path '{}': too many levels of symlinks", path));
+    if (!target->empty() && target->front() == '/') done.clear();
+    push_front(*target);
+  }
+  std::string out;
+  for (const auto& d : done) out += (out.empty() ? "" : "/") + d;
+  if (out.empty()) throw Error(fmt::format("initramfs path '{}' resolves to the root", path));
+  return out;
+}
+
+void CpioArchive::assume_symlink(std::string path, std::string target) {
+  assumed_links_[normalise(std::move(path))] = std::move(target);
 }
 
 void CpioArchive::add_parents(const std::string& path) {
@@ -51,13 +118,14 @@ void CpioArchive::add_parents(const std::string& path) {
 }
 
 void CpioArchive::add_dir(std::string path, unsigned mode) {
-  path = normalise(std::move(path));
+  // A directory wanted where a symlink to one is: the link's target is that directory.
+  path = resolve(path, true);
   add_parents(path);
   entries_[path] = Entry{Entry::Kind::dir, mode, {}};
 }
 
 void CpioArchive::add_file(std::string path, std::string data, unsigned mode) {
-  path = normalise(std::move(path));
+  path = resolve(path);
   add_parents(path);
   entries_[path] = Entry{Entry::Kind::file, mode, std::move(data)};
   if (!(mode & S_IROTH)) private_ = true;
@@ -70,13 +138,13 @@ void CpioArchive::add_host_file(std::string path, const std::filesystem::path& h
 }
 
 void CpioArchive::add_symlink(std::string path, std::string target) {
-  path = normalise(std::move(path));
+  path = resolve(path);
   add_parents(path);
   entries_[path] = Entry{Entry::Kind::symlink, 0777, std::move(target)};
 }
 
 void CpioArchive::add_char_device(std::string path, unsigned major, unsigned minor, unsigned mode) {
-  path = normalise(std::move(path));
+  path = resolve(path);
   add_parents(path);
   Entry e{Entry::Kind::chardev, mode, {}};
   e.major = major;

@@ -21,6 +21,9 @@ class CpioArchive {
 public:
   // Parent directories are added implicitly (mode 0755). Paths are relative to the
   // archive root, without a leading slash. Adding a path twice replaces the entry.
+  // Every path is first taken through the symlinks this archive knows (its own and the
+  // assumed ones below), so a file meant for lib/x lands at usr/lib/x when lib is a
+  // link to usr/lib. A path with a `..` component throws Error.
   void add_dir(std::string path, unsigned mode = 0755);
   void add_file(std::string path, std::string data, unsigned mode = 0644);
   // Reads the host file now (so a later change on the host cannot tear the image).
@@ -28,7 +31,18 @@ public:
   void add_symlink(std::string path, std::string target);
   void add_char_device(std::string path, unsigned major, unsigned minor, unsigned mode);
 
-  bool contains(const std::string& path) const { return entries_.count(normalise(path)) != 0; }
+  // A symlink an earlier archive of the same image creates (the base's /lib -> usr/lib).
+  // It is not written. The kernel's unpacker replaces a symlink with a directory entry
+  // of the same name (and then /lib/modules is gone), so no path of this archive may
+  // have a directory entry there: paths through it are resolved instead.
+  void assume_symlink(std::string path, std::string target);
+
+  // Where `path` ends up: every component but the last resolved through the known
+  // symlinks (relative targets from the link's directory, absolute ones from the archive
+  // root, `..` never above the root); the last one too when `follow_last`.
+  std::string resolve(const std::string& path, bool follow_last = false) const;
+
+  bool contains(const std::string& path) const { return entries_.count(resolve(path)) != 0; }
   // True once a file that others may not read went in (its mode, or its host file's,
   // lacks o+r): the archive is then written 0600, not 0644, like what it holds.
   bool private_content() const { return private_; }
@@ -47,7 +61,9 @@ private:
   };
   static std::string normalise(std::string path);
   void add_parents(const std::string& path);
+  const std::string* link_target(const std::string& path) const;
   std::map<std::string, Entry> entries_;  // std::map: sorted, so parents come first
+  std::map<std::string, std::string> assumed_links_;
   bool private_ = false;
 };
 

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/file_util.hpp"
+#include "initramfs/sysroot.hpp"
 
 namespace qb::initramfs {
 
@@ -20,6 +21,7 @@ namespace {
 struct ElfInfo {
   std::string interp;
   std::vector<std::string> needed;
+  std::vector<std::string> runpath;  // DT_RUNPATH, or DT_RPATH when there is none
   bool is64 = true;
 };
 
@@ -50,6 +52,7 @@ ElfInfo parse(const std::string& d, const fs::path& path) {
   if (!dyn) return info;
   std::uint64_t strtab = 0;
   std::vector<std::uint64_t> needed;
+  std::int64_t runpath = -1, rpath = -1;
   for (std::size_t off = dyn->p_offset; off + sizeof(Dyn) <= dyn->p_offset + dyn->p_filesz && off + sizeof(Dyn) <= d.size();
        off += sizeof(Dyn)) {
     Dyn e;
@@ -57,12 +60,23 @@ ElfInfo parse(const std::string& d, const fs::path& path) {
     if (e.d_tag == DT_NULL) break;
     if (e.d_tag == DT_STRTAB) strtab = e.d_un.d_ptr;
     if (e.d_tag == DT_NEEDED) needed.push_back(e.d_un.d_val);
+    if (e.d_tag == DT_RUNPATH) runpath = static_cast<std::int64_t>(e.d_un.d_val);
+    if (e.d_tag == DT_RPATH) rpath = static_cast<std::int64_t>(e.d_un.d_val);
   }
   if (needed.empty()) return info;
   std::uint64_t base = vaddr_to_off(strtab);
   for (auto n : needed) {
     if (base + n >= d.size()) throw bad();
     info.needed.emplace_back(d.data() + base + n);
+  }
+  if (std::int64_t rp = runpath >= 0 ? runpath : rpath; rp >= 0 && base + rp < d.size()) {
+    std::string list(d.data() + base + rp);
+    for (std::size_t i = 0; i <= list.size();) {
+      auto j = list.find(':', i);
+      if (j == std::string::npos) j = list.size();
+      if (j > i) info.runpath.emplace_back(list, i, j - i);
+      i = j + 1;
+    }
   }
   return info;
 }
@@ -76,18 +90,6 @@ ElfInfo read_elf(const fs::path& path) {
   return info;
 }
 
-// Resolves a guest path's symlinks inside the sysroot (absolute links stay inside it).
-fs::path host_path_in(const fs::path& sysroot, std::string guest) {
-  for (int hops = 0; hops < 40; ++hops) {
-    fs::path host = sysroot / fs::path(guest).relative_path();
-    std::error_code ec;
-    if (!fs::is_symlink(host, ec)) return host;
-    fs::path target = fs::read_symlink(host, ec);
-    guest = target.is_absolute() ? target.string() : (fs::path(guest).parent_path() / target).lexically_normal().string();
-  }
-  throw Error(fmt::format("too many symlinks resolving {} in {}", guest, sysroot.string()));
-}
-
 } // namespace
 
 std::vector<ElfDependency> elf_library_closure(const fs::path& sysroot, const std::string& guest_binary) {
@@ -97,7 +99,7 @@ std::vector<ElfDependency> elf_library_closure(const fs::path& sysroot, const st
                                        "/lib"};
   std::vector<ElfDependency> out;
   std::set<std::string> seen;
-  std::vector<std::pair<std::string, fs::path>> todo = {{guest_binary, host_path_in(sysroot, guest_binary)}};
+  std::vector<std::pair<std::string, fs::path>> todo = {{guest_binary, path_in_root(sysroot, guest_binary)}};
   bool first = true;
   while (!todo.empty()) {
     auto [guest, host] = todo.back();
@@ -106,13 +108,22 @@ std::vector<ElfDependency> elf_library_closure(const fs::path& sysroot, const st
     if (!first) out.push_back({guest, host});
     first = false;
     if (!info.interp.empty() && seen.insert(info.interp).second)
-      todo.emplace_back(info.interp, host_path_in(sysroot, info.interp));
+      todo.emplace_back(info.interp, path_in_root(sysroot, info.interp));
     for (const auto& lib : info.needed) {
       if (!seen.insert(lib).second) continue;
       bool found = false;
-      for (const char* dir : info.is64 ? std::span<const char* const>(dirs64) : std::span<const char* const>(dirs32)) {
-        std::string g = std::string(dir) + "/" + lib;
-        fs::path h = host_path_in(sysroot, g);
+      // RUNPATH first ($ORIGIN is the object's own directory), then the system's.
+      std::vector<std::string> search;
+      for (std::string rp : info.runpath) {
+        for (const char* o : {"$ORIGIN", "${ORIGIN}"})
+          if (auto at = rp.find(o); at != std::string::npos) rp.replace(at, std::strlen(o), fs::path(guest).parent_path().string());
+        if (!rp.empty() && rp.front() == '/') search.push_back(rp);
+      }
+      for (const char* dir : info.is64 ? std::span<const char* const>(dirs64) : std::span<const char* const>(dirs32))
+        search.emplace_back(dir);
+      for (const auto& dir : search) {
+        std::string g = dir + "/" + lib;
+        fs::path h = path_in_root(sysroot, g);
         std::error_code ec;
         if (fs::is_regular_file(h, ec)) {
           todo.emplace_back(g, h);

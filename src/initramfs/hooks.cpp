@@ -8,6 +8,8 @@
 #include "core/file_util.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
+#include "core/shell_quote.hpp"
+#include "initramfs/install_env.hpp"
 
 namespace qb::initramfs {
 
@@ -45,34 +47,6 @@ std::vector<ResolvedHook> resolve_hooks(const std::vector<std::string>& names, c
 
 namespace {
 
-// The recorder: mkinitcpio's build-time API, each call written to fd 3 as one
-// tab-separated record. Hooks run in subshells so one cannot break the next.
-constexpr const char* kRecorder = R"SH(
-set -o pipefail
-_rec() { local IFS=$'\t'; printf '%s\n' "$*" >&3; }
-add_module() { local m; for m in "$@"; do case $m in -*) ;; *) _rec module "${m%\?}";; esac; done; }
-add_checked_modules() { _rec warn "add_checked_modules $* (autodetection does not apply to a dev VM; name modules with add_module)"; }
-add_all_modules() { _rec warn "add_all_modules $* (ignored; name modules with add_module)"; }
-add_file() { [ -n "$1" ] || return 1; _rec file "$1" "${2:-$1}" "${3:-}"; }
-add_dir() { _rec dir "$1" "${2:-755}"; }
-add_symlink() { _rec symlink "$1" "${2:-$(readlink -f "$QB_SYSROOT$1")}"; }
-add_binary() { _rec binary "$1" "${2:-$1}"; }
-add_runscript() { _rec runscript "${1:-$QB_HOOK}"; }
-add_full_dir() { _rec fulldir "$1"; }
-add_firmware() { _rec warn "add_firmware $* (ignored: no firmware in a dev VM image)"; }
-add_udev_rule() { _rec warn "add_udev_rule $* (ignored: quickboot's runtime has no udev)"; }
-map() { local f=$1; shift; local r=0; for a in "$@"; do "$f" "$a" || r=$?; done; return $r; }
-msg() { :; }; msg2() { :; }; plain() { :; }; quiet() { :; }
-warning() { _rec warn "$QB_HOOK: $*"; }
-error() { _rec warn "$QB_HOOK: error: $*"; }
-command_not_found_handle() { _rec warn "$QB_HOOK: ignored call '$1' (not part of what quickboot honours)"; return 0; }
-for _spec in "$@"; do
-  QB_HOOK=${_spec%%:*}; _file=${_spec#*:}
-  _rec hook "$QB_HOOK"
-  ( set -e; . "$_file"; if declare -F build >/dev/null; then build; fi ) || { _rec fail "$QB_HOOK" "$?"; }
-done
-)SH";
-
 std::vector<std::string> split_tabs(const std::string& line) {
   std::vector<std::string> out;
   std::size_t i = 0;
@@ -85,18 +59,9 @@ std::vector<std::string> split_tabs(const std::string& line) {
   return out;
 }
 
-unsigned parse_mode(const std::string& s, unsigned fallback) {
-  if (s.empty()) return fallback;
-  try {
-    return static_cast<unsigned>(std::stoul(s, nullptr, 8));
-  } catch (...) {
-    return fallback;
-  }
-}
-
 } // namespace
 
-InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const fs::path& sysroot,
+InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const InstallEnv& env,
                                   const fs::path& busybox) {
   InstallRequests req;
   // Runtime hooks are sourced by busybox ash at boot: a syntax error there would only
@@ -117,11 +82,10 @@ InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const 
     }
   }
 
-  std::vector<std::string> argv = {"bash", "-c", std::string(kRecorder) + "\n", "quickboot-install"};
+  std::vector<std::string> argv = {"bash", "-c", "", "quickboot-install"};
   bool any = false;
   for (const auto& h : hooks) {
     if (h.install) {
-      // No separate `bash -n` (a fork each): a syntax error fails the sourcing below.
       argv.push_back(h.name + ":" + h.install->string());
       any = true;
     } else {
@@ -130,35 +94,47 @@ InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const 
     }
   }
   if (!any) return req;
-  // fd 3 of bash is its stdout; the hooks' own output goes to stderr.
-  argv[2] = "exec 3>&1 1>&2\nexport QB_SYSROOT='" + sysroot.string() + "'\n" + argv[2];
+  // fd 3 of bash is its stdout (the records); the hooks' own output goes to stderr.
+  // mkinitcpio's variables: the image's staging roots, the kernel, the firmware path.
+  argv[2] = fmt::format(
+      "exec 3>&1 1>&2\nexport BUILDROOT={} EARLYROOT={} KERNELVERSION={} QB_SYSROOT={}\n"
+      "_d_kmoduledir={}\n_d_fwpath=(/usr/lib/firmware/updates /usr/lib/firmware)\n_optquiet=1\n"
+      "MODULES_DECOMPRESS=no\ndeclare -A _autodetect_cache=()\n{}\n",
+      shell_quote(env.buildroot.string()), shell_quote(env.earlyroot.string()), shell_quote(env.kernel_release),
+      shell_quote(env.sysroot.string()), shell_quote(env.modules_dir.string()), kInstallEnv);
   auto r = run_capture(argv);
-  if (r.exit_code != 0) throw Error("cannot run install hooks in bash: " + r.err, "is bash installed?");
   std::string current;
+  bool finished = false;
   std::istringstream in(r.out);
   for (std::string line; std::getline(in, line);) {
     auto f = split_tabs(line);
     const std::string& kind = f[0];
     auto arg = [&](std::size_t i) { return i < f.size() ? f[i] : std::string(); };
     if (kind == "hook") current = arg(1);
+    else if (kind == "done") finished = true;
     else if (kind == "module") req.modules.push_back(arg(1));
-    else if (kind == "file") req.files.push_back({arg(1), arg(2), parse_mode(arg(3), 0)});
-    else if (kind == "dir") req.dirs.emplace_back(arg(1), parse_mode(arg(2), 0755));
-    else if (kind == "symlink") req.symlinks.emplace_back(arg(1), arg(2));
-    else if (kind == "binary") req.binaries.emplace_back(arg(1), arg(2));
     else if (kind == "runscript") req.runscripts.push_back(arg(1));
-    else if (kind == "fulldir") req.warnings.push_back(fmt::format("{}: add_full_dir {} (ignored)", current, arg(1)));
-    else if (kind == "warn") req.warnings.push_back(arg(1));
     else if (kind == "fail") {
       std::string file;
       for (const auto& h : hooks)
         if (h.name == arg(1) && h.install) file = h.install->string();
-      throw Error(fmt::format("install hook {} failed in build() (status {}){}", file, arg(2),
-                              r.err.empty() ? "" : ":\n" + r.err),
+      throw Error(fmt::format("install hook '{}' ({}) {}{}", arg(1), file, arg(2), r.err.empty() ? "" : ":\n" + r.err),
                   "fix the hook, or leave it out of HOOKS");
-    }
+    } else req.actions.push_back({current, kind, {f.begin() + 1, f.end()}});
   }
-  for (const auto& w : req.warnings) log::warn("{}", w);
+  if (!finished && !current.empty())
+    throw Error(fmt::format("install hook '{}' ended the build shell (exit status {}){}", current, r.exit_code,
+                            r.err.empty() ? "" : ":\n" + r.err),
+                "a hook's build() must return, not exit");
+  if (r.exit_code != 0) throw Error("cannot run install hooks in bash: " + r.err, "is bash installed?");
+  // The hooks' own messages, as mkinitcpio would print them.
+  std::istringstream err(r.err);
+  for (std::string line; std::getline(err, line);) {
+    if (line.rfind("==> WARNING: ", 0) == 0) log::warn("{}", line.substr(13));
+    else if (line.rfind("==> ERROR: ", 0) == 0) log::warn("{}", line);
+    else if (line.find(": line ") != std::string::npos) log::warn("{}", line);  // bash's own (command not found)
+    else if (!line.empty()) log::debug("{}", line);
+  }
   return req;
 }
 

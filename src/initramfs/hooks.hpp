@@ -29,23 +29,37 @@ struct ResolvedHook {
 // for a name found nowhere, listing where it looked.
 std::vector<ResolvedHook> resolve_hooks(const std::vector<std::string>& names, const std::vector<HookDir>& dirs);
 
-// What install hooks' build() asked for.
-struct InstallRequests {
-  std::vector<std::string> modules;
-  struct File { fs::path source; std::string dest; unsigned mode; };
-  std::vector<File> files;                      // add_file, add_runscript, add_binary
-  std::vector<std::pair<std::string, unsigned>> dirs;
-  std::vector<std::pair<std::string, std::string>> symlinks;  // path -> target
-  std::vector<std::pair<std::string, std::string>> binaries;  // source -> dest
-  std::vector<std::string> runscripts;          // hook names whose runtime script to add
-  std::vector<std::string> warnings;
+// One call of mkinitcpio's build-time API made by an install hook's build(), in call
+// order (a later call wins over an earlier one for the same path).
+struct InstallAction {
+  std::string hook;                // the hook that made the call
+  std::string kind;                // file, dir, symlink, binary, fulldir, firmware, udev, early, allmods, checkedmods
+  std::vector<std::string> args;   // as the hook passed them (empty strings for left-out ones)
 };
 
-// Runs every install hook's build() in one bash process with mkinitcpio's add_*
-// functions defined as recorders, and syntax-checks every runtime hook with busybox sh
-// -n. `sysroot` is where add_file/add_binary paths are read ("/" or a rootfs).
-// Throws Error naming the hook on a syntax error or a failing build().
-InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const fs::path& sysroot,
+// What install hooks' build() asked for.
+struct InstallRequests {
+  std::vector<std::string> modules;             // add_module names (`name?` kept: optional)
+  std::vector<InstallAction> actions;
+  std::vector<std::string> runscripts;          // hook names whose runtime script to add
+};
+
+// Where the hooks run: the system their files come from, and mkinitcpio's variables.
+struct InstallEnv {
+  fs::path sysroot;      // "/" or a rootfs: add_file/add_binary paths are read there
+  fs::path buildroot;    // $BUILDROOT: an empty staging directory; what hooks write there is packed
+  fs::path earlyroot;    // $EARLYROOT, for the early (uncompressed) archive
+  std::string kernel_release;  // $KERNELVERSION
+  fs::path modules_dir;        // the kernel's lib/modules/<release>
+};
+
+// Runs every install hook's build() in one bash process with mkinitcpio's build
+// environment (our own implementation of its documented functions and variables) and
+// syntax-checks every runtime hook with busybox sh -n. Install hooks are code run on
+// the host with quickboot's privileges.
+// Throws Error naming the hook file on a syntax error (bash's message has the line), a
+// hook without build(), and a build() that called `error` or whose add_* call failed.
+InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const InstallEnv& env,
                                   const fs::path& busybox);
 
 } // namespace qb::initramfs

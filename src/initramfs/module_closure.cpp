@@ -142,7 +142,7 @@ const ModuleTree::Info& ModuleTree::info(const std::string& name) {
       for (auto& w : split_words(value, " \t")) {
         if (w == "pre:") target = &info.pre;
         else if (w == "post:") target = &info.post;
-        else if (target) target->push_back(normalise(w));
+        else if (target) target->push_back(w);  // a module name or an alias (crc32c, platform:idma64)
       }
     } else if (key == "alias") {
       info.aliases.push_back(value);
@@ -179,16 +179,42 @@ void ModuleTree::load_builtin_aliases() {
 
 }
 
+void ModuleTree::scan_aliases() {
+  if (aliases_scanned_) return;
+  aliases_scanned_ = true;
+  // Only for names that are not module files: reading every module's .modinfo is the
+  // slow path (a second or more for a 4,000-module tree), so it happens at most once,
+  // and once per kernel when there is a cache file (the store's trees never change).
+  std::error_code ec;
+  if (!alias_cache_.empty() && fs::exists(alias_cache_, ec)) {
+    std::istringstream in(read_file(alias_cache_));
+    for (std::string line; std::getline(in, line);)
+      if (auto tab = line.find('\t'); tab != std::string::npos) aliases_.emplace(line.substr(0, tab), line.substr(tab + 1));
+    return;
+  }
+  std::string text;
+  for (const auto& [name, path] : files_)
+    for (const auto& a : info(name).aliases) {
+      aliases_.emplace(a, name);
+      text += a + "\t" + name + "\n";
+    }
+  if (!alias_cache_.empty()) write_file_atomic(alias_cache_, text);
+}
+
+std::vector<std::string> ModuleTree::resolve_alias_all(const std::string& alias) {
+  scan_aliases();
+  std::vector<std::string> out;
+  for (const auto& [pattern, name] : aliases_)
+    if (::fnmatch(pattern.c_str(), alias.c_str(), 0) == 0 && std::find(out.begin(), out.end(), name) == out.end())
+      out.push_back(name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::string ModuleTree::resolve_alias(const std::string& alias) {
   load_builtin_aliases();
   if (auto it = builtin_aliases_.find(alias); it != builtin_aliases_.end()) return it->second;
-  if (!aliases_scanned_) {
-    // Only for names that are not module files: reading every module's .modinfo is the
-    // slow path (seconds for a compressed tree), so it happens at most once.
-    for (const auto& [name, path] : files_)
-      for (const auto& a : info(name).aliases) aliases_.emplace(a, name);
-    aliases_scanned_ = true;
-  }
+  scan_aliases();
   for (const auto& [pattern, name] : aliases_)
     if (::fnmatch(pattern.c_str(), alias.c_str(), 0) == 0) return name;
   return {};
@@ -203,8 +229,16 @@ void ModuleTree::visit(const std::string& name, const std::string& wanted_by, st
     throw Error(fmt::format("module {} ({}) was built for kernel {}, not {}", name, files_.at(name),
                             inf.vermagic_release, release_),
                 "use the modules tree that came with this kernel");
-  for (const auto& d : inf.pre)
-    if (files_.count(d)) visit(d, name, seen, done, out);
+  // Soft dependencies are optional (as mkinitcpio's `name?`); one naming an alias brings
+  // every module that provides it, as modinfo lists them all.
+  auto soft = [&](const std::string& raw) {
+    const std::string d = normalise(raw);
+    if (files_.count(d)) return visit(d, name, seen, done, out);
+    if (builtin_.count(d)) return;
+    for (const auto& m : resolve_alias_all(raw))
+      if (!builtin_.count(m)) visit(m, name, seen, done, out);
+  };
+  for (const auto& d : inf.pre) soft(d);
   for (const auto& d : inf.depends) {
     if (!files_.count(d) && !builtin_.count(d))
       throw Error(fmt::format("module {} depends on {}, which is not in {}", name, d, dir_.string()),
@@ -215,24 +249,13 @@ void ModuleTree::visit(const std::string& name, const std::string& wanted_by, st
   const std::string& path = files_.at(name);
   out.push_back({name, path, module_rel_path(relative_to(path, dir_)), inf.depends});
   done.insert(name);
-  for (const auto& d : inf.post)
-    if (files_.count(d)) visit(d, name, seen, done, out);
+  for (const auto& d : inf.post) soft(d);
 }
 
-std::vector<ModuleFile> ModuleTree::all() {
-  std::vector<std::string> names;
-  for (const auto& [name, path] : files_) names.push_back(name);
-  return closure(names);
-}
-
-std::string render_modules_dep(const std::vector<ModuleFile>& mods, bool keep_compression_suffix) {
+std::string render_modules_dep(const std::vector<ModuleFile>& mods) {
   std::map<std::string, const ModuleFile*> by_name;
   for (const auto& m : mods) by_name[m.name] = &m;
-  auto path_of = [&](const ModuleFile& f) {
-    if (!keep_compression_suffix) return f.rel_path;
-    std::string ext = f.path.extension().string();
-    return ext == ".ko" ? f.rel_path : f.rel_path + ext;
-  };
+  auto path_of = [](const ModuleFile& f) { return f.rel_path; };
   std::string dep;
   for (const auto& m : mods) {
     std::vector<std::string> order;
@@ -256,9 +279,17 @@ std::string render_modules_dep(const std::vector<ModuleFile>& mods, bool keep_co
 std::vector<ModuleFile> ModuleTree::closure(const std::vector<std::string>& names) {
   std::vector<ModuleFile> out;
   std::set<std::string> seen, done;
-  for (const auto& raw : names) {
+  for (std::string raw : names) {
+    // mkinitcpio's `name?`: add it when this kernel has it, say nothing when not.
+    const bool optional = !raw.empty() && raw.back() == '?';
+    if (optional) raw.pop_back();
+    if (auto ko = raw.find(".ko"); ko != std::string::npos && ko > 0) raw.resize(ko);
     std::string name = normalise(raw);
     if (builtin_.count(name)) continue;
+    if (optional && !files_.count(name)) {
+      load_builtin_aliases();
+      if (!builtin_aliases_.count(raw)) continue;
+    }
     if (!files_.count(name)) {
       std::string real = resolve_alias(raw);
       if (real.empty())

@@ -35,16 +35,20 @@ public:
   // Load order for `names` and everything they need (dependencies first). Names may be
   // module names (with '-' or '_') or aliases such as fs-9p. Throws Error for a name
   // that is neither a module of this tree nor built in, or a module built for another
-  // kernel release.
+  // kernel release. A name ending in `?` (mkinitcpio's optional module) that is neither
+  // is left out instead.
   std::vector<ModuleFile> closure(const std::vector<std::string>& names);
 
-  // Every module of the tree in load order (for a guest-visible modules.dep).
-  std::vector<ModuleFile> all();
-
   bool is_builtin(const std::string& name) const;
+  // name -> path of every module file of the tree.
+  const std::unordered_map<std::string, std::string>& files() const { return files_; }
   const fs::path& dir() const { return dir_; }
 
   static std::string normalise(std::string name);
+
+  // Where the alias index of this tree is kept between builds (read when present,
+  // written after the one slow scan). Only for trees that never change.
+  void set_alias_cache(fs::path file) { alias_cache_ = std::move(file); }
 
 private:
   struct Info {
@@ -53,6 +57,9 @@ private:
   };
   const Info& info(const std::string& name);
   std::string resolve_alias(const std::string& alias);  // empty when none
+  std::vector<std::string> resolve_alias_all(const std::string& alias);
+  void scan_aliases();
+  fs::path alias_cache_;
   void visit(const std::string& name, const std::string& wanted_by, std::set<std::string>& seen,
              std::set<std::string>& done, std::vector<ModuleFile>& out);
 
@@ -71,8 +78,7 @@ private:
 
 // modules.dep text for `mods` (paths relative to the tree, as depmod writes them):
 // each module followed by all its transitive dependencies, the last to load first.
-// `rel_path` picks the path written for each module.
-std::string render_modules_dep(const std::vector<ModuleFile>& mods, bool keep_compression_suffix = false);
+std::string render_modules_dep(const std::vector<ModuleFile>& mods);
 
 // Strips .xz/.zst/.gz; "" when the path is not a module.
 std::string module_rel_path(const std::string& path);

@@ -5,7 +5,8 @@
 //   vmlinux            the decompressed ELF, only when it carries the PVH entry note
 //   config             the kernel config, when the source had one
 //   modules/           the full lib/modules/<release>/ tree (kernel/**.ko[.xz|.zst|.gz],
-//                      modules.builtin, modules.builtin.modinfo, modules.order, ...)
+//                      modules.builtin, modules.builtin.modinfo, modules.order, ...),
+//                      plus depmod's indexes (kernel/module_index.hpp)
 //   meta.json          {id, release, arch, bzimage, vmlinux, config, modules, module_count,
 //                       source, added}
 // $QUICKBOOT_HOME/kernels/default holds the id of the default entry.

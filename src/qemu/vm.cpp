@@ -86,8 +86,10 @@ void Vm::on_snapshot_point() {
     std::string failure;
     auto t0 = std::chrono::steady_clock::now();
     try {
-      prune_snapshots(snapshot_state_.parent_path(), 3);  // also what dead saves left
       failure = save_snapshot(config_.qmp_socket, snapshot_state_);
+      // After the save, so the new snapshot is one of the three kept (docs/boot.md);
+      // also removes what dead saves left.
+      prune_snapshots(snapshot_state_.parent_path(), 3);
     } catch (const Error&) {
       throw;  // the VM is stuck paused: this boot cannot go on
     } catch (const std::exception& e) {

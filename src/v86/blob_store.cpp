@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +35,24 @@ bool is_blob_name(std::string_view n) {
   if (h != 8 && h != 64) return false;
   auto rest = n.substr(h);
   return rest == ".bin" || rest == ".bin.zst";
+}
+
+bool is_own_temp_name(std::string_view n) {
+  auto digits = [](std::string_view s) {
+    return !s.empty() && s.size() <= 20 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  // "PID.N"
+  auto pid_n = [&](std::string_view s) {
+    auto dot = s.find('.');
+    return dot != std::string_view::npos && digits(s.substr(0, dot)) && digits(s.substr(dot + 1));
+  };
+  if (n.starts_with("fs.json.tmp.")) {
+    auto x = n.substr(12);
+    return x.size() == 6 && std::all_of(x.begin(), x.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+  }
+  if (n.starts_with(".blob.tmp.")) return pid_n(n.substr(10));
+  auto t = n.find(".tmp.");
+  return t != std::string_view::npos && is_blob_name(n.substr(0, t)) && pid_n(n.substr(t + 5));
 }
 
 // ---- zstd -------------------------------------------------------------------
@@ -79,8 +98,14 @@ void Compressor::feed_to(std::span<const std::byte> in, bool end, const std::fun
 }
 
 Digest blob_file_digest(const fs::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // Non-blocking and type-checked: a FIFO under a blob's name must not hang the run.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW));
   if (!fd) throw Error::from_errno("cannot open", path);
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) throw Error::from_errno("cannot stat", path);
+  if (!S_ISREG(st.st_mode))
+    throw Error(fmt::format("{} has a blob's name but is not a regular file", path.string()),
+                "remove it; the next export writes the blob");
   Sha256 h;
   // Per thread, not per call: a re-run without its state verifies every blob.
   thread_local std::vector<char> in(1 << 17), out;

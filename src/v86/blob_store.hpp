@@ -64,6 +64,12 @@ private:
 
 bool is_blob_name(std::string_view name);
 
+// True for the temp names quickboot itself gives files in DIR, which a killed run may
+// leave behind and the next run removes: "fs.json.tmp.XXXXXX" (AtomicFile),
+// ".blob.tmp.PID.N" and "<blob name>.tmp.PID.N". Nothing else in DIR is ever deleted
+// (a user's "notes.tmp.txt" stays).
+bool is_own_temp_name(std::string_view name);
+
 // A blob being written: an anonymous file in DIR (O_TMPFILE, or a temp name where the
 // filesystem has none) that BlobStore::adopt links in under its name. Dropped unlinked
 // (nothing left behind) when it is never adopted.

@@ -127,7 +127,7 @@ void scan_out_dir(const fs::path& out, std::unordered_set<std::string>& blobs) {
   while (dirent* de = ::readdir(d.get())) {
     std::string_view n = de->d_name;
     if (is_blob_name(n)) blobs.emplace(n);
-    else if (n.find(".tmp.") != std::string_view::npos) ::unlinkat(::dirfd(d.get()), de->d_name, 0);
+    else if (is_own_temp_name(n)) ::unlinkat(::dirfd(d.get()), de->d_name, 0);
   }
 }
 
@@ -144,7 +144,7 @@ void clean_private_dir(const fs::path& qdir) {
 // True when file `name` in `dir_fd` holds exactly `data`. Mapped rather than read:
 // the old fs.json is compared where it lies in the page cache, without a copy.
 bool file_equals(int dir_fd, const char* name, std::string_view data) {
-  Fd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC));
+  Fd fd(::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW));  // a FIFO: no hang
   if (!fd) return false;
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || std::uint64_t(st.st_size) != data.size()) return false;
@@ -234,8 +234,6 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
     on_disk.emplace();
     scan_out_dir(out, *on_disk);
   }
-  const bool trust_blobs = old && !on_disk;
-  const std::uint8_t enc = o.zstd_level ? blob_zst : 0;
   store_ptr = std::make_unique<BlobStore>(out, o.zstd_level, old ? old->blobs : std::vector<BlobRecord>{},
                                          std::move(on_disk));
   BlobStore& store = *store_ptr;
@@ -286,9 +284,9 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
       if (old_rec[i] >= 0) {
         const StatRecord& r = old->recs()[static_cast<std::size_t>(old_rec[i])];
         if (unchanged(r, e, old->written_ns)) {
-          // DIR unchanged since the state was written: its blobs are all there, and the
-          // record says what the blob is called. Otherwise ask the store.
-          int f = trust_blobs && (r.blob_flags & blob_zst) == enc ? r.blob_flags : store.flags_of(r.digest);
+          // The blob's name comes from the store (the state's blob list, or DIR's listing),
+          // not from the record: a forged record could name a blob that no list has.
+          int f = store.flags_of(r.digest);
           if (f >= 0) {
             e.digest = r.digest;
             e.hashed = true;
@@ -332,17 +330,21 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
                               source.string(), list),
                   "fix their permissions, --exclude them, or pass --skip-unreadable to leave them out");
     }
-    std::unordered_set<std::string> drop(unreadable_dirs.begin(), unreadable_dirs.end());
-    for (auto& [p, err] : rep.unreadable) drop.insert(p);
-    for (std::uint32_t i = 0; i < tree.entries.size(); ++i)
-      if (drop.count(tree.entries[i].path)) {
-        log::warn("skipping unreadable {}", tree.entries[i].path);
-        // Its directory's listing no longer matches its entries: list it next time.
-        if (auto p = tree.entries[i].parent; p >= 0) tree.entries[static_cast<std::size_t>(p)].listing_complete = false;
-        drop_entry(tree, i);
-        tree.skipped.push_back(tree.entries[i].path);
-      }
   }
+  // Left out: unreadable entries (with --skip-unreadable; else the error above) and
+  // files removed or replaced while being read (hash_files warned about those).
+  std::unordered_set<std::string> unread(unreadable_dirs.begin(), unreadable_dirs.end());
+  for (auto& [p, err] : rep.unreadable) unread.insert(p);
+  std::unordered_set<std::string> drop(rep.vanished.begin(), rep.vanished.end());
+  drop.insert(unread.begin(), unread.end());
+  for (std::uint32_t i = 0; i < tree.entries.size() && !drop.empty(); ++i)
+    if (drop.count(tree.entries[i].path)) {
+      if (unread.count(tree.entries[i].path)) log::warn("skipping unreadable {}", printable(tree.entries[i].path));
+      // Its directory's listing no longer matches its entries: list it next time.
+      if (auto p = tree.entries[i].parent; p >= 0) tree.entries[static_cast<std::size_t>(p)].listing_complete = false;
+      drop_entry(tree, i);
+      tree.skipped.push_back(tree.entries[i].path);
+    }
   for (auto& p : tree.skipped) delta.skipped.push_back(printable(p));  // JSON needs UTF-8
 
   // v86 fetches the empty blob even for 0-byte reads: it must always exist.
@@ -448,13 +450,16 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   }
   crash_point();
   delta.fs_json_changed = !file_equals(dfd.get(), "fs.json", json);
-  store.published = true;
   if (delta.fs_json_changed) {
     AtomicFile f(out / "fs.json");
     f.write(json);
     f.commit(o.durable);
-    if (o.durable) ::fsync(dfd.get());
   }
+  // fs.json names this run's blobs from here on (or named them already): a later
+  // failure must not take them back. Before it, a failure (ENOSPC writing fs.json)
+  // removes them: no orphans.
+  store.published = true;
+  if (delta.fs_json_changed && o.durable) ::fsync(dfd.get());
   crash_point();
   timer.lap("publish");
 

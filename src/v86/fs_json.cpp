@@ -51,12 +51,14 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-static std::uint32_t decode(const unsigned char*& p) {
+// One code point of valid UTF-8. Never reads at or past `end`, whatever the input: a
+// truncated sequence gives what it has (callers pass valid UTF-8; this is the guard).
+static std::uint32_t decode(const unsigned char*& p, const unsigned char* end) {
   unsigned c = *p++;
   if (c < 0x80) return c;
   int n = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
   std::uint32_t cp = c & (0x3f >> n);
-  while (n--) cp = (cp << 6) | (*p++ & 0x3f);
+  while (n-- && p < end) cp = (cp << 6) | (*p++ & 0x3f);
   return cp;
 }
 
@@ -77,7 +79,7 @@ void append_json_string(std::string& out, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
-    std::uint32_t cp = decode(p);
+    std::uint32_t cp = decode(p, end);
     switch (cp) {
     case '"': out += "\\\""; continue;
     case '\\': out += "\\\\"; continue;

@@ -22,13 +22,18 @@ struct HashOptions {
 struct HashReport {
   std::vector<std::pair<std::string, int>> unreadable;  // path, errno
   std::vector<std::string> changed;  // still changing after a second read (warned)
+  // Removed, or replaced by something that is not a regular file beneath the root (a
+  // FIFO, a symlink, a directory on the way swapped for a symlink), while being read:
+  // warned; the caller leaves them out.
+  std::vector<std::string> vanished;
   std::uint64_t files = 0, bytes = 0;
   bool reread = false;  // some files were read twice: their first blob may be named by nothing
   io::Backend backend = io::Backend::automatic;
 };
 
 // Hashes tree.entries[i] for every i in `todo` (regular files, paths relative to
-// root_fd) and sets digest/hashed/size. A file whose stat data differs after the read
+// root_fd, opened beneath it without following symlinks) and sets digest/hashed/size.
+// A file whose stat data differs after the read
 // (or whose length differs from its stat size) is read once more; if it still
 // changes, its last read is used and it is marked not cacheable. Throws Error on a
 // failure that is not about one file (disk full in DIR, ...).

@@ -24,6 +24,11 @@ bool normalise_path(std::string_view in, std::string& out);
 
 bool excluded(const SourceOptions& o, std::string_view rel);
 
+// Entries keep their whole path, so a deep tree costs the square of its depth in
+// memory. Paths longer than PATH_MAX - 1 (which no guest could open by name anyway)
+// are skipped with a warning, by both sources: depth stays below about 2,000.
+inline constexpr std::size_t max_path_length = 4095;
+
 // Walks directory `root` without following symlinks; children come sorted by name. Unreadable directories are added
 // to `unreadable`; names that are not UTF-8 are skipped with a warning. Throws Error.
 // `expect`: about how many entries there are (the last run's count), to size the tree.

@@ -149,7 +149,8 @@ bool State::same_content(const State& o) const {
 }
 
 std::optional<State> load_state(const std::filesystem::path& file) {
-  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  // Non-blocking: a FIFO put in its place must not hang the export.
+  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (!fd) return std::nullopt;
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0) return std::nullopt;
@@ -157,6 +158,7 @@ std::optional<State> load_state(const std::filesystem::path& file) {
     log::warn("{} is {}; exporting everything again", file.string(), why);
     return std::nullopt;
   };
+  if (!S_ISREG(st.st_mode)) return damaged("not a regular file");
   Header h{};
   auto fsize = static_cast<std::uint64_t>(st.st_size);
   if (fsize < sizeof h || !read_all(fd.get(), reinterpret_cast<char*>(&h), sizeof h)) return damaged("truncated");
@@ -181,18 +183,61 @@ std::optional<State> load_state(const std::filesystem::path& file) {
   s.mapped_entries = {reinterpret_cast<const StatRecord*>(base), h.entries};
   base += h.entries * sizeof(StatRecord);
   s.blobs.resize(h.blobs);
-  std::memcpy(s.blobs.data(), base, h.blobs * sizeof(BlobRecord));
+  if (h.blobs) std::memcpy(s.blobs.data(), base, h.blobs * sizeof(BlobRecord));
   base += h.blobs * sizeof(BlobRecord);
   s.source.assign(base, h.source_len);
   base += h.source_len;
   s.mapped_paths = {base, h.paths_size};
   if (state_checksum(s) != h.checksum) return damaged("damaged (checksum)");
-  // Every path inside the pool (save_state writes them in path_less order).
+  // A checksum catches damage, not forgery: everything the exporter relies on is
+  // checked too. Every path and stored target inside the pool, entries strictly in
+  // path_less order (lookups are binary searches), digests only on regular files,
+  // blob name flags that exist, blobs sorted.
+  const StatRecord* prev = nullptr;
   for (auto& r : s.mapped_entries) {
     const std::uint64_t target = (r.flags & rec_target_stored) ? r.size : 0;
     if (target > h.paths_size || std::uint64_t(r.path_off) + r.path_len + target > h.paths_size) return damaged("damaged");
+    if ((r.flags & rec_target_stored) && !S_ISLNK(r.mode)) return damaged("damaged");
+    if (r.has_digest > 1 || (r.has_digest && (!S_ISREG(r.mode) || r.blob_flags > (blob_long | blob_zst))))
+      return damaged("damaged");
+    if (prev && !path_less(s.path(*prev), s.path(r))) return damaged("damaged (entries out of order)");
+    prev = &r;
+  }
+  for (std::size_t i = 0; i < s.blobs.size(); ++i) {
+    const auto& b = s.blobs[i];
+    if (b.flags > (blob_long | blob_zst)) return damaged("damaged");
+    if (i > 0) {
+      const auto& a = s.blobs[i - 1];
+      int c = std::memcmp(a.digest.data(), b.digest.data(), a.digest.size());
+      if (c > 0 || (c == 0 && a.flags >= b.flags)) return damaged("damaged (blobs out of order)");
+    }
   }
   return s;
+}
+
+bool reseal_state(std::string& bytes) {
+  Header h{};
+  if (bytes.size() < sizeof h) return false;
+  std::memcpy(&h, bytes.data(), sizeof h);
+  constexpr std::uint64_t lim = 1ull << 40;
+  if (h.entries > lim || h.blobs > lim || h.source_len > lim || h.paths_size > lim ||
+      sizeof h + h.entries * sizeof(StatRecord) + h.blobs * sizeof(BlobRecord) + h.source_len + h.paths_size != bytes.size())
+    return false;
+  // The same layout load_state views, over a copy of the records (alignment).
+  State s;
+  const char* base = bytes.data() + sizeof h;
+  s.entries.resize(h.entries);
+  if (h.entries) std::memcpy(s.entries.data(), base, h.entries * sizeof(StatRecord));
+  base += h.entries * sizeof(StatRecord);
+  s.blobs.resize(h.blobs);
+  if (h.blobs) std::memcpy(s.blobs.data(), base, h.blobs * sizeof(BlobRecord));
+  base += h.blobs * sizeof(BlobRecord);
+  s.source.assign(base, h.source_len);
+  base += h.source_len;
+  s.paths.assign(base, h.paths_size);
+  h.checksum = state_checksum(s);
+  std::memcpy(bytes.data(), &h, sizeof h);
+  return true;
 }
 
 void save_state(const std::filesystem::path& file, const State& s, bool durable) {

@@ -95,6 +95,11 @@ struct State {
 // (a fresh export).
 std::optional<State> load_state(const std::filesystem::path& file);
 
+// Recomputes the checksum of an encoded state file in place, so tests and the fuzzer
+// can forge states that get past it (a checksum catches damage, not malice: the
+// loader checks everything else itself). False when `bytes` has no consistent header.
+bool reseal_state(std::string& bytes);
+
 // Writes it atomically; with `durable`, fsync'd before the rename. Throws Error.
 void save_state(const std::filesystem::path& file, const State& s, bool durable);
 

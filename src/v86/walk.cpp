@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/io/open_beneath.hpp"
 #include "core/fd.hpp"
 #include "core/log.hpp"
 #include "v86/fs_json.hpp"
@@ -120,7 +121,19 @@ struct Walker {
     std::vector<char> buf;  // getdents64 records (64 KiB, allocated on first use)
     std::string link_buf = std::string(4096, '\0');
     std::string name_buf;
+    bool search_denied = false;  // an lstat in the directory being read gave EACCES
   };
+
+  // A directory that can be listed but not searched (read permission without
+  // execute): its names are there, their stat data is not. It is unreadable as a
+  // whole, like one that cannot be opened (--skip-unreadable leaves it out).
+  static bool denied(const Job& j, Local& l) {
+    if (!l.search_denied) return false;
+    l.search_denied = false;
+    j.out->kids.clear();
+    l.kid_recs.clear();
+    return true;
+  }
 
   void run(unsigned threads) {
     for (unsigned t = 0; t < threads; ++t) arenas.push_back(std::make_unique<std::deque<Listing>>());
@@ -167,22 +180,7 @@ struct Walker {
   }
 
   // Opens directory `rel` under the root without following any symlink on the way.
-  int open_dir(const std::string& rel) {
-    const char* p = rel.empty() ? "." : rel.c_str();
-    const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-#ifdef SYS_openat2
-    static std::atomic<bool> no_openat2{false};
-    if (!no_openat2) {
-      struct {
-        std::uint64_t flags, mode, resolve;
-      } how{static_cast<std::uint64_t>(flags), 0, 0x08 /*BENEATH*/ | 0x04 /*NO_SYMLINKS*/ | 0x02 /*NO_MAGICLINKS*/};
-      long fd = ::syscall(SYS_openat2, root_fd, p, &how, sizeof how);
-      if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) return static_cast<int>(fd);
-      no_openat2 = true;  // old kernel or seccomp: plain openat (the last component is still not followed)
-    }
-#endif
-    return ::openat(root_fd, p, flags);
-  }
+  int open_dir(const std::string& rel) { return io::open_beneath(root_fd, rel.c_str(), O_RDONLY | O_DIRECTORY); }
 
   // Fills j.out (without the lock) and collects the jobs of its subdirectories.
   void list(const Job& j, Local& l) {
@@ -239,7 +237,7 @@ struct Walker {
       l.name_buf.assign(name);
       add(j, l, fd.get(), name, l.name_buf.c_str(), static_cast<std::int32_t>(k));
     }
-    return true;
+    return !denied(j, l);
   }
 
   // Lists directory j with getdents64. False: it cannot be opened.
@@ -270,6 +268,7 @@ struct Walker {
         add(j, l, fd.get(), name, cname, unknown);
       }
     }
+    if (denied(j, l)) return false;
     ++dirs_listed;
     return true;
   }
@@ -284,6 +283,13 @@ struct Walker {
       rel.push_back('/');
     }
     rel.append(name);
+    if (rel.size() > max_path_length) {
+      l.warnings.push_back(fmt::format("skipping {}...: its path is longer than {} bytes", printable(rel.substr(0, 60)),
+                                       max_path_length));
+      l.skipped.push_back(rel.substr(0, 200));
+      out.complete = false;
+      return;
+    }
     if (!opts.excludes.empty() && excluded(opts, rel)) {
       out.complete = false;
       return;
@@ -298,6 +304,10 @@ struct Walker {
     if (::fstatat(dfd, at, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       out.complete = false;
       if (errno == ENOENT || errno == ENOTDIR) return;  // deleted since it was listed
+      if (errno == EACCES) {
+        l.search_denied = true;
+        return;
+      }
       throw Error::from_errno("cannot stat", rel);
     }
     Entry& e = out.kids.emplace_back();
@@ -308,7 +318,7 @@ struct Walker {
     if (S_ISLNK(st.st_mode)) {
       std::string_view known;
       if (memory && memory->target(rec == unknown ? memory->find(e.path) : rec, record_of(e), known)) {
-        e.target.assign(known);  // recorded targets were valid UTF-8
+        e.target.assign(known);  // WalkMemory::target checked it is valid UTF-8
         return;
       }
       ssize_t n = ::readlinkat(dfd, at, l.link_buf.data(), l.link_buf.size());

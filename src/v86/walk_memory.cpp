@@ -78,7 +78,7 @@ bool WalkMemory::target(std::int32_t rec, const StatRecord& link, std::string_vi
   const StatRecord& r = last_.recs()[static_cast<std::uint32_t>(rec)];
   if (!(r.flags & rec_target_stored) || !S_ISLNK(r.mode) || !same_stat(r, link, last_.written_ns)) return false;
   out = last_.target(r);
-  return true;
+  return valid_utf8(out);  // written valid; a forged state is read again from disk
 }
 
 } // namespace qb::v86

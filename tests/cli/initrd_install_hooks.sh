@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install hooks' build(): add_binary brings its shared-library closure, add_file,
-# add_dir, add_symlink and add_runscript are honoured, other calls are ignored with a
-# warning naming them; hooks are found in a rootfs's /etc/initcpio when listed.
+# add_dir, add_symlink and add_runscript are honoured, undefined functions warn (as in
+# mkinitcpio, add_systemd_unit exists only with the systemd hook), a missing udev rule warns naming the hook (as mkinitcpio, no error); hooks are found in a rootfs's
+# /etc/initcpio when listed.
 source "$(dirname "$0")/../common.inc"
 use_shared_kernel
 mkdir -p "$T/h/hooks" "$T/h/install"
@@ -12,13 +13,13 @@ build() {
     add_file $T/payload /etc/payload 0600
     add_dir /var/empty
     add_symlink /usr/bin/dir /usr/bin/ls
-    add_udev_rule 60-foo.rules
+    add_systemd_unit foo.service
     add_runscript
 }
 EOF
 echo 'run_hook() { :; }' > "$T/h/hooks/tools"
-qb --json initrd build --hooks "$T/h" --hook tools -o "$T/i.img" >"$T/o" 2>"$T/e"
-grep -q "add_udev_rule 60-foo.rules (ignored" "$T/e" || { cat "$T/e"; fail "no warning for an ignored call"; }
+qb --json initrd build --no-cache --hooks "$T/h" --hook tools -o "$T/i.img" >"$T/o" 2>"$T/e"
+grep -q "add_systemd_unit: command not found" "$T/e" || { cat "$T/e"; fail "no warning for an undefined function (mkinitcpio has no add_systemd_unit outside the systemd hook)"; }
 python3 "$QB_SOURCE_DIR/tests/fixtures/cpio_extract.py" "$T/i.img" "$T/x" >"$T/list"
 [ -f "$T/x/usr/bin/ls" ] || fail "add_binary did not add the binary"
 interp=$(readelf -l /usr/bin/ls | sed -n 's/.*interpreter: \(.*\)]/\1/p')
@@ -38,7 +39,23 @@ qb -q initrd build --rootfs "$T/rootfs" --hook fromroot -o "$T/j.img"
 python3 "$QB_SOURCE_DIR/tests/fixtures/cpio_extract.py" "$T/j.img" "$T/y" >"$T/list2"
 grep -q "hooks/fromroot$" "$T/list2" || fail "a rootfs hook listed in HOOKS was not added"
 
-# A failing build() names the hook.
-printf 'build() {\n    false\n}\n' > "$T/h/install/tools"
-expect_fail 1 "install hook $T/h/install/tools failed in build()" -- qb initrd build --hooks "$T/h" --hook tools -o "$T/k.img"
+# mkinitcpio's status rules: build()'s return status and a bare `error` call do not fail
+# the build; a failing add_* call does, naming the hook.
+printf 'build() {\n    error "just a message"\n    return 1\n}\n' > "$T/h/install/tools"
+qb -q initrd build --no-cache --hooks "$T/h" --hook tools -o "$T/k.img" 2>"$T/e" || { cat "$T/e"; fail "build() status 1 failed the build"; }
+grep -q "==> ERROR: just a message" "$T/e" || { cat "$T/e"; fail "error's message not shown as mkinitcpio formats it"; }
+printf 'build() {\n    add_file - /etc/x <<<data\n    return 0\n}\n' > "$T/h/install/tools"
+expect_fail 1 "install hook 'tools' ($T/h/install/tools) reported 1 error(s)" -- qb initrd build --hooks "$T/h" --hook tools -o "$T/k.img"
+grep -q "no file mode specified for: '/etc/x'" "$T/err" || { cat "$T/err"; fail "the add_file error is not shown"; }
+printf 'build() {\n    echo data | add_file - /etc/x 600\n    add_file /etc/hostname /etc/copied/\n}\n' > "$T/h/install/tools"
+qb -q initrd build --hooks "$T/h" --hook tools -o "$T/k.img"
+python3 "$QB_SOURCE_DIR/tests/fixtures/cpio_extract.py" "$T/k.img" "$T/k" >"$T/klist"
+[ "$(cat "$T/k/etc/x")" = data ] && grep -q "^100600 0 0 etc/x$" "$T/klist" || fail "add_file - (stdin) with a mode"
+cmp -s "$T/k/etc/copied/hostname" /etc/hostname || fail "add_file SRC DIR/ did not keep the file name"
+printf 'build() {\n    add_udev_rule 60-no-such.rules\n}\n' > "$T/h/install/tools"
+qb initrd build --no-cache --hooks "$T/h" --hook tools -o "$T/k.img" 2>"$T/e" >/dev/null
+grep -q "install hook 'tools': udev rule 60-no-such.rules not found" "$T/e" || { cat "$T/e"; fail "no warning for a missing udev rule"; }
+# A hook that exits the build shell is named.
+printf 'build() {\n    exit 4\n}\n' > "$T/h/install/tools"
+expect_fail 1 "install hook 'tools' ended the build shell (exit status 4)" -- qb initrd build --hooks "$T/h" --hook tools -o "$T/k.img"
 echo PASS

@@ -14,15 +14,21 @@ namespace qb::io {
 
 enum class Backend { automatic, uring, pread };
 
-// One file to read: a path relative to ReaderOptions::root_fd (or absolute), and the
-// size seen by stat, used only to pick the one-shot or the streamed way.
+// One file to read: a path beneath ReaderOptions::root_fd (opened with open_beneath:
+// no symlink followed in any component, no ".." out, no absolute path; non-blocking),
+// and the size seen by stat, used only to pick the one-shot or the streamed way.
 struct FileRequest {
   const char* path;
   std::uint64_t size_hint;
 };
 
-// A piece of file `file` (an index into the request span). `error` is 0, or the errno
-// of a failed open/read; an errored chunk carries no data and ends that file. Every
+// Chunk::error values that are not errnos.
+inline constexpr int not_regular = -1;  // the path names a FIFO, device, directory...: not read
+inline constexpr int too_long = -2;     // longer than one chunk with ReaderOptions::single_chunk
+
+// A piece of file `file` (an index into the request span). `error` is 0, the errno
+// of a failed open/read, or one of the values above; an errored chunk carries no data
+// and ends that file. Every
 // file gets exactly one chunk with last == true (an empty file: one empty last chunk).
 // `data` is valid only during the sink call.
 struct Chunk {
@@ -39,6 +45,10 @@ struct ReaderOptions {
   int root_fd = -100;                 // AT_FDCWD
   std::size_t chunk_size = 256 * 1024; // files below this size are read in one go
   unsigned depth = 32;                // files in flight (io_uring) = buffers in the pool
+  // Files are expected to fit one chunk (their stat size is smaller): one that fills
+  // it ends with error too_long instead of being streamed (it grew, or it is not what
+  // was stat'ed; the caller reads it its own way).
+  bool single_chunk = false;
 };
 
 // The backend `automatic` resolves to: pread when QUICKBOOT_NO_IO_URING=1 is set or

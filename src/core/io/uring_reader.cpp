@@ -4,6 +4,7 @@
 // for a fraction of one. Larger files are streamed one chunk at a time per slot, so
 // memory stays at depth * chunk_size. No allocation per completion.
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <liburing.h>
 
 #include <cerrno>
@@ -12,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "core/io/batch_reader.hpp"
+#include "core/io/open_beneath.hpp"
 
 namespace qb::io {
 namespace {
@@ -31,7 +33,13 @@ struct Slot {
 
 class UringReader final : public BatchReader::Impl {
 public:
-  UringReader(const ReaderOptions& o, int& err) : root_(o.root_fd), chunk_(o.chunk_size), slots_(o.depth) {
+  UringReader(const ReaderOptions& o, int& err)
+      : root_(o.root_fd), chunk_(o.chunk_size), single_(o.single_chunk), slots_(o.depth) {
+    // openat2, resolved beneath the root without symlinks (open_beneath.hpp), and
+    // non-blocking: a FIFO swapped in cannot hang the ring (its read gives EAGAIN or
+    // end of file, and the caller's stat check sees it is no file).
+    how_.flags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
+    how_.resolve = beneath_resolve_flags();
     int r = io_uring_queue_init(o.depth * 4, &ring_, 0);
     if (r < 0) { err = -r; return; }
     ring_ok_ = true;
@@ -99,7 +107,7 @@ private:
   void submit_open_read(unsigned slot, bool with_close) {
     Slot& s = slots_[slot];
     io_uring_sqe* e = sqe(slot, op_open);
-    io_uring_prep_openat_direct(e, root_, files_[s.file].path, O_RDONLY | O_NOFOLLOW | O_NOCTTY, 0, slot);
+    io_uring_prep_openat2_direct(e, root_, files_[s.file].path, &how_, slot);
     e->flags |= IOSQE_IO_LINK;
     e = sqe(slot, op_read);
     io_uring_prep_read_fixed(e, static_cast<int>(slot), buf(slot), static_cast<unsigned>(chunk_), s.offset,
@@ -129,7 +137,9 @@ private:
         std::size_t n = static_cast<std::size_t>(res);
         s.offset += n;
         bool full = n == chunk_;
-        if (!s.stream) {
+        if (!s.stream && full && single_) {
+          s.err = too_long;  // the hard-linked close still runs
+        } else if (!s.stream) {
           deliver(s, n, !full);
           s.reopen = full;
         } else if (full) {
@@ -160,6 +170,8 @@ private:
 
   int root_;
   std::size_t chunk_;
+  bool single_;
+  open_how how_{};
   std::vector<Slot> slots_;
   io_uring ring_{};
   bool ring_ok_ = false, ok_ = false;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Arch's default HOOKS line, (base udev autodetect microcode modconf kms keyboard keymap
+# consolefont block filesystems fsck), built by quickboot from the Arch-like tree with
+# the real mkinitcpio v41 hooks, boots under QEMU into that tree and runs a command there:
+# once with the kernel's own unpacker (--no-snapshot, as every KVM boot) and once the
+# default way (a snapshot restore, when the image allows one). The image holds about 600
+# modules (190 MB unpacked, as mkinitcpio's), so the guest gets 1.5 GiB.
+source "$(dirname "$0")/../common.inc"
+need_qemu
+use_shared_kernel
+KREL=$(qb kernel list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["release"])')
+KMODS=$(qb kernel list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["modules"])')
+source "$QB_SOURCE_DIR/tests/oracle/arch_tree.inc"
+arch_tree_setup
+hooks=()
+for h in base udev autodetect microcode modconf kms keyboard keymap consolefont block filesystems fsck; do hooks+=(--hook "$h"); done
+qb initrd build --rootfs "$ORACLE_ROOT" "${hooks[@]}" -o "$T/default.img" >"$T/b" 2>&1 || { cat "$T/b"; fail "the default HOOKS line does not build"; }
+python3 "$QB_SOURCE_DIR/tests/fixtures/cpio_extract.py" "$T/default.img" "$T/x" >/dev/null 2>"$T/lost"
+[ -s "$T/lost" ] && { cat "$T/lost"; fail "entries lost when the kernel unpacks the default image"; }
+[ -L "$T/x/lib" ] && [ -f "$T/x/lib/modules/$KREL/modules.dep" ] || fail "the default image's /lib/modules is broken"
+{ [ -L "$T/x/usr/lib/systemd/systemd-udevd" ] || [ -x "$T/x/usr/lib/systemd/systemd-udevd" ]; } || fail "the udev hook's systemd-udevd is missing"
+for mode in --no-snapshot default; do
+  flag=$mode; [ "$mode" = default ] && flag=
+  rc=0
+  qb -v run "$ORACLE_ROOT" "${hooks[@]}" $flag --memory 1536 --timeout 900 -- sh -c 'echo "in-rootfs: $(. /etc/os-release; echo $ID)"' \
+    >"$T/o" 2>"$T/e" </dev/null || rc=$?
+  [ "$rc" = 0 ] && grep -q "^in-rootfs: debian$" "$T/o" ||
+    { tail -40 "$T/e"; cat "$T/o"; fail "$mode: the default HOOKS image did not boot into the tree (exit $rc)"; }
+  grep -q "snapshot" "$T/e" && echo "$mode: $(grep -m1 -i snapshot "$T/e")"
+done
+echo PASS
