@@ -41,8 +41,6 @@ std::string_view to_string(Compression c) {
 // unpacker and busybox cpio would otherwise put "a/../../x" outside the root or give
 // "a//b" and "a/b" as two members for one file.
 std::string CpioArchive::normalise(std::string path) {
-  // Empty and `.` components go; `..` is refused: an unpacker would either climb out of
-  // its target directory or, like the kernel's, create an entry literally named `..`.
   std::string out;
   std::size_t i = 0;
   while (i <= path.size()) {
