@@ -275,7 +275,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   for (const auto& [host, guest] : spec.adds) result.module_settings |= module_setting(guest);
   std::string overlay = o.write(archive_compression(spec.compression));
   // Files only root may read (an --add of /etc/shadow, say) keep the image private.
-  const unsigned image_mode = o.private_content() ? 0600 : 0644;
+  const unsigned image_mode = o.private_content() || early.private_content() ? 0600 : 0644;
   write_file_atomic(result.overlay_archive,
                     archive_compression(spec.compression) == Compression::none ? overlay : o.write(Compression::none),
                     image_mode);

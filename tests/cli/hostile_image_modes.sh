@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Images that hold files others may not read (issue 15, item 12): an initramfs with an
 # --add of a 0600 file is written 0600 (the -o output and the cached image), one of
-# public files stays 0644.
+# public files stays 0644. A FIFO as an --add source is an error naming it, not a hang
+# (timeout: hang guard only).
 source "$(dirname "$0")/../common.inc"
 use_shared_kernel
 umask 022
@@ -21,4 +22,8 @@ for f in "$QUICKBOOT_HOME"/initrd/*; do
 done
 qb -q initrd build --add "$T/public:/etc/public" -o "$T/public.img" || fail "public build failed"
 [ "$(stat -c %a "$T/public.img")" = 644 ] || fail "public image is $(stat -c %a "$T/public.img")"
+mkfifo "$T/fifo"
+rc=0; timeout 120 "$QUICKBOOT" initrd build --add "$T/fifo:/etc/x" -o "$T/fifo.img" >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" -eq 1 ] || { cat "$T/err"; fail "--add of a FIFO: exit $rc (124 = hung)"; }
+grep -qF "$T/fifo is a FIFO, not a regular file" "$T/err" || { cat "$T/err"; fail "no clear FIFO error"; }
 echo PASS
