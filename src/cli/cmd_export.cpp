@@ -48,6 +48,7 @@ void run(const ExportArgs& a, GlobalOptions& g) {
   o.out = a.out;
   o.zstd_level = a.zstd;
   o.excludes = a.excludes;
+  if (plan && plan->modules) o.grafts.push_back(*plan->modules);
   o.prune = a.prune;
   o.skip_unreadable = a.skip_unreadable;
   o.durable = a.sync;

@@ -13,6 +13,7 @@
 #include "core/paths.hpp"
 #include "initramfs/builder.hpp"
 #include "initramfs/busybox.hpp"
+#include "kernel/module_index.hpp"
 
 namespace qb::cli {
 
@@ -107,6 +108,23 @@ BundlePlan prepare_v86_bundle(const BundleSpec& spec) {
                   spec.source.string());
       words.push_back("init=/bin/sh");
     }
+  }
+  // Modules: a tree without lib/modules/<release> for this kernel gets the store's, with
+  // depmod's indexes, where the tree's lib is (usr/lib on a merged-/usr Debian), so
+  // systemd and udev find autofs4 and friends in the browser too.
+  if (fs::is_directory(spec.source, ec) && fs::is_directory(spec.kernel.modules_dir, ec) &&
+      !fs::exists(spec.source / "lib/modules" / spec.kernel.release, ec)) {
+    std::string lib = "lib";
+    if (fs::is_symlink(spec.source / "lib", ec)) {
+      auto t = fs::read_symlink(spec.source / "lib", ec).string();
+      if (t == "usr/lib" || t == "/usr/lib") lib = "usr/lib";
+    }
+    if (!kernel::has_module_indexes(spec.kernel.modules_dir))
+      kernel::write_module_indexes(spec.kernel.modules_dir, spec.kernel.release);
+    p.modules = v86::Graft{lib + "/modules/" + spec.kernel.release, spec.kernel.modules_dir};
+    log::notice("{} has no /lib/modules/{}: the export adds the kernel's modules from the store there "
+                "(/{}, with depmod's indexes), as if part of the tree",
+                spec.source.string(), spec.kernel.release, p.modules->at);
   }
   for (auto& w : spec.append) words.push_back(w);
   for (auto& w : words) p.cmdline += (p.cmdline.empty() ? "" : " ") + w;

@@ -8,12 +8,14 @@
 // runtime) into its caches; only then does the export write, and the bundle after it.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/v86_runtime.hpp"
 #include "initramfs/builder.hpp"
 #include "kernel/store.hpp"
+#include "v86/graft.hpp"
 
 namespace qb::cli {
 
@@ -28,6 +30,8 @@ struct BundlePlan {
   V86Runtime runtime;
   initramfs::InitrdResult initrd;     // built into the store's cache
   std::string cmdline;
+  // The kernel's modules from the store, for a tree without lib/modules/<release>.
+  std::optional<v86::Graft> modules;
 };
 
 struct BundleResult {
