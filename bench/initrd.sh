@@ -27,3 +27,34 @@ printf '%-52s %8s\n' "quickboot cached rebuild" "$warm"
 printf '%-52s %8s\n' "  of which in-process" "$inproc"
 printf '%-52s %8s\n' "floor: find | cpio -o -H newc | zstd -1 ($files entries)" "$floor"
 echo "cold/floor ratio: $(ratio "$cold" "$floor")   goals: cold <= 50 ms, cached <= 5 ms"
+
+# ---- Arch's default HOOKS line, against the real mkinitcpio v41 in the same tree and run.
+# Needs root and the Arch-like tree (tests/oracle/arch_tree.inc explains; the tree is
+# never written: an overlay in $W takes the writes, unmounted on exit).
+echo
+T=$W
+skip() { echo "default-HOOKS comparison skipped: $*"; exit 0; }
+KREL=$("$QB" kernel list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["release"])')
+KMODS=$("$QB" kernel list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["modules"])')
+QB_SOURCE_DIR=$ROOT
+source "$ROOT/tests/oracle/arch_tree.inc"
+arch_tree_setup
+mk_runs=${MK_RUNS:-3}
+hooks="base udev autodetect microcode modconf kms keyboard keymap consolefont block filesystems fsck"
+qb_hooks=(); for h in $hooks; do qb_hooks+=(--hook "$h"); done
+printf 'HOOKS=(%s)\n' "$hooks" >"$ORACLE_ROOT/tmp/bench.conf"
+mk_cmd() { chroot "$ORACLE_ROOT" mkinitcpio -c /tmp/bench.conf -k "$KREL" -r /modroot -D /usr/lib/initcpio -g /tmp/bench.img; }
+qb_cold() { "$QB" initrd build --no-cache --rootfs "$ORACLE_ROOT" "${qb_hooks[@]}" --compress zstd -o "$W/d.img"; }
+qb_cached() { "$QB" initrd build --rootfs "$ORACLE_ROOT" "${qb_hooks[@]}" --compress zstd -o "$W/d.img"; }
+mk_cmd >"$W/mk.log" 2>&1 || true  # mkinitcpio reports errors here (autodetect without /sys) and still writes the image
+[ -s "$ORACLE_ROOT/tmp/bench.img" ] || { cat "$W/mk.log"; echo "mkinitcpio wrote no image" >&2; exit 1; }
+mk=$(median "$mk_runs" mk_cmd)
+dcold=$(median "$runs" qb_cold)
+qb_cached >/dev/null 2>&1
+dwarm=$(median "$runs" qb_cached)
+printf '%-52s %8s\n' "default HOOKS, zstd (wall ms)" "ms"
+printf '%-52s %8s\n' "mkinitcpio v41 -g (median of $mk_runs)" "$mk"
+printf '%-52s %8s\n' "quickboot cold (--no-cache, median of $runs)" "$dcold"
+printf '%-52s %8s\n' "quickboot cached (median of $runs)" "$dwarm"
+printf 'image bytes: mkinitcpio %s, quickboot %s\n' "$(stat -c %s "$ORACLE_ROOT/tmp/bench.img")" "$(stat -c %s "$W/d.img")"
+echo "mkinitcpio/quickboot-cold ratio: $(ratio "$mk" "$dcold")   goals: cold >= 20x faster, cached < 15 ms"

@@ -12,6 +12,7 @@ if ! dpkg --print-foreign-architectures | grep -qx "$arch" && [ "$arch" != "$(dp
   $sudo dpkg --add-architecture "$arch"
   $sudo apt-get update -qq || true
 fi
+mkdir -p "$dl"
 tmp=$(mktemp -d "$dl/.busybox.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && apt-get download -q "busybox-static:$arch" >&2)

@@ -19,7 +19,7 @@ namespace {
 struct ExportArgs {
   std::string source, out, kernel, reader = "auto";
   int zstd = 0;
-  std::vector<std::string> excludes;
+  std::vector<std::string> excludes, append;
   bool prune = false, skip_unreadable = false, sync = false;
 };
 
@@ -31,24 +31,31 @@ std::string human(std::uint64_t b) {
 }
 
 void run(const ExportArgs& a, GlobalOptions& g) {
-  // Resolve the kernel first: a bad ID fails before any output is written.
-  std::optional<kernel::KernelEntry> kentry;
+  // Every precondition of the bundle first (and what it fetches): a bundle that cannot
+  // be made fails before any output is written.
+  std::optional<BundlePlan> plan;
   if (!a.kernel.empty()) {
-    kentry = kernel::KernelStore(quickboot_home()).find(a.kernel);
-    require_v86_kernel(*kentry);
+    BundleSpec spec;
+    spec.kernel = kernel::KernelStore(quickboot_home()).find(a.kernel);
+    spec.source = a.source;
+    spec.append = a.append;
+    plan = prepare_v86_bundle(spec);
+  } else if (!a.append.empty()) {
+    throw Error("--append is for the bundle's kernel command line", "pass --kernel ID too", ExitCode::usage);
   }
   v86::ExportOptions o;
   o.source = a.source;
   o.out = a.out;
   o.zstd_level = a.zstd;
   o.excludes = a.excludes;
+  if (plan && plan->modules) o.grafts.push_back(*plan->modules);
   o.prune = a.prune;
   o.skip_unreadable = a.skip_unreadable;
   o.durable = a.sync;
   o.backend = a.reader == "io_uring" ? io::Backend::uring : a.reader == "pread" ? io::Backend::pread : io::Backend::automatic;
   v86::Delta d = v86::run_export(o);
   std::optional<BundleResult> bundle;
-  if (kentry) bundle = write_v86_bundle(a.out, *kentry);
+  if (plan) bundle = write_v86_bundle(a.out, *plan, d.entries);
   if (g.json && !bundle) {
     std::fputs(d.to_json_text().c_str(), stdout);  // the same document, without building a json value
     return;
@@ -58,7 +65,7 @@ void run(const ExportArgs& a, GlobalOptions& g) {
     if (bundle)
       j["bundle"] = {{"bzimage", bundle->bzimage}, {"initrd", bundle->initrd}, {"index_html", bundle->index_html},
                      {"initrd_bytes", bundle->initrd_bytes}, {"cmdline", bundle->cmdline},
-                     {"v86_runtime_copied", bundle->runtime_copied}};
+                     {"v86_runtime", bundle->runtime_from}};
     print_json(j);
     return;
   }
@@ -70,9 +77,10 @@ void run(const ExportArgs& a, GlobalOptions& g) {
             d.blobs_added.size() == 1 ? "" : "s", d.blobs_removed.size(), d.entries_added.size(),
             d.entries_changed.size(), d.entries_removed.size(), total);
   if (bundle)
-    log::info("v86 bundle: {} + {} ({} bytes) + {}{}", bundle->bzimage.filename().string(),
-              bundle->initrd.filename().string(), bundle->initrd_bytes, bundle->index_html.filename().string(),
-              bundle->runtime_copied ? " + v86/ (libv86.js, v86.wasm, BIOS)" : "");
+    log::info("v86 bundle: {} + {} ({} bytes) + {} + v86/ (libv86.js, v86.wasm from {}; SeaBIOS)\n"
+              "  kernel command line: {}\n  serve it: quickboot serve {}",
+              bundle->bzimage.filename().string(), bundle->initrd.filename().string(), bundle->initrd_bytes,
+              bundle->index_html.filename().string(), bundle->runtime_from, bundle->cmdline, a.out);
 }
 
 } // namespace
@@ -97,7 +105,12 @@ void add_export_command(CLI::App& app, GlobalOptions& g) {
                 "is replaced, and fsync fs.json and the state (slower; off by default, like git)");
   cmd->add_option("--reader", a->reader, "How files are read: auto, io_uring, pread (QUICKBOOT_NO_IO_URING=1 forces pread)")
       ->check(CLI::IsMember({"auto", "io_uring", "pread"}));
-  cmd->add_option("--kernel", a->kernel, "Also write a bootable v86 bundle: kernel ID (i686) from the store, an initramfs for it and index.html");
+  cmd->add_option("--kernel", a->kernel,
+                  "Also write a bootable v86 bundle: kernel ID (i686) from the store, an initramfs for it, v86's\n"
+                  "runtime and index.html (docs/export.md: where the runtime and busybox come from)");
+  cmd->add_option("--append", a->append,
+                  "With --kernel: add WORDS to the page's kernel command line (init=/bin/sh, quiet, systemd.unit=...)")
+      ->allow_extra_args(false);
   cmd->footer(
       "What you get: DIR/fs.json (version 3, children sorted bytewise, byte-stable for the same tree)\n"
       "and one blob per distinct content, named <first 8 hex of its SHA-256>.bin (.bin.zst with --zstd).\n"

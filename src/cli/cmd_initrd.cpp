@@ -1,4 +1,6 @@
 // `quickboot initrd build`: the initramfs for a kernel in the store.
+#include <unistd.h>
+
 #include <chrono>
 
 #include <fmt/format.h>
@@ -40,7 +42,11 @@ void add_initrd_command(CLI::App& app, GlobalOptions& g) {
     auto spec = make_initrd_spec(*opts, entry);
     fs::path cache = quickboot_home() / "initrd";
     std::optional<fs::path> scratch;
-    if (*no_cache) cache = *(scratch = make_temp_dir(quickboot_home(), ".initrd-nocache"));
+    if (*no_cache) {
+      // .initrd-nocache-<pid>.XXXXXX: what a killed --no-cache build left goes next time.
+      sweep_orphaned_dirs(quickboot_home(), ".initrd-nocache-");
+      cache = *(scratch = make_temp_dir(quickboot_home(), fmt::format(".initrd-nocache-{}", ::getpid())));
+    }
     struct Cleanup { std::optional<fs::path>& p; ~Cleanup() { if (p) remove_all_quiet(*p); } } cleanup{scratch};
     auto r = initramfs::build_initrd(spec, cache);
     initramfs::install_image(r.image, *out);

@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/signals.hpp"
 
 namespace qb::cli {
 
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
   cli::add_serve_command(app, g);
 
   ::signal(SIGPIPE, SIG_IGN);
+  install_cleanup_on_signals();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -63,7 +63,9 @@ public:
       watcher_->add_root("kernel", store.resolve(o_.boot.initrd.kernel).bzimage);
     }
     if (o_.headless || g_.json) {
-      log_path_ = make_temp_dir(quickboot_home() / "logs", "watch") / "console.log";
+      fs::path log_dir = make_temp_dir(quickboot_home() / "logs", "watch");
+      keep_temp_dir(log_dir);  // the console log is for the user, after we are gone
+      log_path_ = log_dir / "console.log";
       log_fd_.reset(::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
       log::notice("guest console: {}", log_path_.string());
     }

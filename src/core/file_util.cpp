@@ -1,6 +1,7 @@
 #include "core/file_util.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
+#include "core/signals.hpp"
 
 namespace qb {
 
@@ -71,7 +73,20 @@ fs::path make_temp_dir(const fs::path& parent, std::string_view prefix) {
   fs::create_directories(parent, ec);
   std::string tmpl = (parent / (std::string(prefix) + ".XXXXXX")).string();
   if (!::mkdtemp(tmpl.data())) throw Error::from_errno("cannot create a directory in", parent);
+  register_scratch(tmpl);
   return tmpl;
+}
+
+void sweep_orphaned_dirs(const fs::path& parent, std::string_view prefix) noexcept {
+  std::error_code ec;
+  for (const auto& d : fs::directory_iterator(parent, ec)) {
+    const std::string name = d.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    char* end = nullptr;
+    long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    if (pid <= 0 || *end != '.') continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) remove_all_quiet(d.path());
+  }
 }
 
 void require_exists(const fs::path& path, std::string_view what, std::string hint) {
@@ -80,9 +95,20 @@ void require_exists(const fs::path& path, std::string_view what, std::string hin
     throw Error(std::string(what) + " " + path.string() + " does not exist", std::move(hint));
 }
 
+unsigned copy_mode(const fs::path& like) {
+  struct stat st{};
+  return ::stat(like.c_str(), &st) == 0 && (st.st_mode & S_IROTH) ? 0644 : 0600;
+}
+
+void keep_temp_dir(const fs::path& path) { forget_scratch(path); }
+
 void remove_all_quiet(const fs::path& path) noexcept {
   std::error_code ec;
   fs::remove_all(path, ec);
+  try {
+    forget_scratch(path);
+  } catch (...) {
+  }
 }
 
 std::string file_identity(const fs::path& path) {

@@ -3,6 +3,7 @@
 // The previous handlers come back in the destructor. Nested instances share the pipe,
 // so a signal seen by an inner loop is still readable by the outer one.
 #include <csignal>
+#include <filesystem>
 
 namespace qb {
 
@@ -16,5 +17,18 @@ public:
   int fd() const;          // readable once a signal arrived
   int received() const;    // the last signal number, 0 if none
 };
+
+// Called once at the start of main: from then on SIGINT, SIGTERM and SIGHUP that no
+// SignalPipe takes remove every scratch directory still registered (make_temp_dir
+// registers, remove_all_quiet forgets), then end the process with that signal as
+// before. Without it a signal in the first seconds of a boot, during an export or a
+// `kernel add` left quickboot-boot.*, quickboot-vm.* or a 239 MB .add-* behind. The
+// work runs on a thread of its own, not in the handler (remove_all is not
+// async-signal-safe). Child processes die with us (PR_SET_PDEATHSIG).
+void install_cleanup_on_signals();
+
+// Scratch directories removed on such a signal.
+void register_scratch(const std::filesystem::path& dir);
+void forget_scratch(const std::filesystem::path& dir);
 
 } // namespace qb

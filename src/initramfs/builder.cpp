@@ -31,7 +31,7 @@ namespace qb::initramfs {
 namespace {
 
 // Bump when the image layout changes, so old cache entries are not reused.
-constexpr const char* kLayoutVersion = "qb-initrd-8";
+constexpr const char* kLayoutVersion = "qb-initrd-9";
 
 // The merged-/usr layout of the base archive (mkinitcpio's): the overlay archive is told
 // about these links so that nothing it holds replaces them with a directory.
@@ -119,7 +119,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   for (const auto& [host, guest] : spec.adds) require_exists(host, "--add source", "check the HOST part of HOST:GUEST");
   const fs::path bb_path = busybox_path(spec.kernel.arch);
   require_exists(bb_path, fmt::format("static busybox for {}:", spec.kernel.arch),
-                 spec.kernel.arch == "i686" ? "run kernels/busybox.sh i386" : "apt-get install busybox-static");
+                 busybox_hint(spec.kernel.arch));
 
   // The key covers every input; small files by content, large ones by identity.
   Sha256 key;
@@ -196,9 +196,22 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   ApplyOutput applied = apply_install_actions(req.actions, env, tree, o, early);
   pack_staging_dir(env.buildroot, o, applied.paths);
   pack_staging_dir(env.earlyroot, early, applied.paths);
+  // mkinitcpio's base hook copies the tree's own /init and /init_functions: the chosen
+  // runtime wins over them (quickboot's hooks call functions only its runtime has).
+  for (const auto& [name, path] : runtime)
+    for (const auto& p : applied.paths)
+      if (p == "/" + name) {
+        o.add_host_file(name, path, name == "init" ? 0755 : 0644);
+        break;
+      }
+  // Named modules (add_module, --module) are loaded at boot by the runtime; modules that
+  // only matched a pattern (add_all_modules, add_checked_modules: hundreds of drivers)
+  // are in the image for whoever loads them, as with mkinitcpio, where udev does.
   std::vector<std::string> wanted = req.modules;
-  wanted.insert(wanted.end(), applied.modules.begin(), applied.modules.end());
   wanted.insert(wanted.end(), spec.modules.begin(), spec.modules.end());
+  std::vector<std::string> load_order;
+  for (const auto& m : tree.closure(wanted)) load_order.push_back(m.name);
+  wanted.insert(wanted.end(), applied.modules.begin(), applied.modules.end());
   auto mods = tree.closure(wanted);
 
   // ---- base archive: busybox, runtime, modules. Cached by its own key.
@@ -207,6 +220,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
                               file_identity(bb.path)));
   for (const auto& [name, path] : runtime) base_key.update(name + "\n" + read_file(path));
   for (const auto& m : mods) base_key.update(file_identity(m.path));
+  for (const auto& m : load_order) base_key.update("load " + m + "\n");
   const fs::path base_path = cache_dir / ("base-" + to_hex(base_key.finish()).substr(0, 32) + ".cpio");
   std::string base;
   if (fs::exists(base_path, ec)) {
@@ -224,9 +238,9 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     const std::string moddir = "usr/lib/modules/" + spec.kernel.release + "/";
     for (const auto& m : mods) a.add_file(moddir + m.rel_path, read_maybe_compressed(m.path), 0644);
     a.add_file(moddir + "modules.dep", render_modules_dep(mods));
-    // Every module of the image, for a snapshot boot to load before the snapshot point.
+    // The modules the runtime loads, for a snapshot boot to load before the snapshot point.
     std::string preload;
-    for (const auto& m : mods) preload += (preload.empty() ? "" : " ") + m.name;
+    for (const auto& m : load_order) preload += (preload.empty() ? "" : " ") + m;
     a.add_file("qb/preload", preload + "\n");
     for (const char* f : {"modules.builtin", "modules.builtin.modinfo", "modules.order"})
       if (fs::exists(spec.kernel.modules_dir / f, ec)) a.add_host_file(moddir + f, spec.kernel.modules_dir / f, 0644);
@@ -235,8 +249,6 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   }
 
   // ---- overlay archive: /config, hooks, files the install hooks and --add asked for.
-  std::vector<std::string> load_order;
-  for (const auto& m : mods) load_order.push_back(m.name);
   std::set<std::string> runscripts(req.runscripts.begin(), req.runscripts.end());
   std::vector<ResolvedHook> runtime_hooks;
   for (const auto& h : hooks) {
@@ -262,8 +274,11 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   for (const auto& p : applied.paths) result.module_settings |= module_setting(p);
   for (const auto& [host, guest] : spec.adds) result.module_settings |= module_setting(guest);
   std::string overlay = o.write(archive_compression(spec.compression));
+  // Files only root may read (an --add of /etc/shadow, say) keep the image private.
+  const unsigned image_mode = o.private_content() || early.private_content() ? 0600 : 0644;
   write_file_atomic(result.overlay_archive,
-                    archive_compression(spec.compression) == Compression::none ? overlay : o.write(Compression::none));
+                    archive_compression(spec.compression) == Compression::none ? overlay : o.write(Compression::none),
+                    image_mode);
   result.base_image = base_path;
   if (spec.compression == Compression::lz4) {
     base = lz4_legacy_compress(base + overlay);
@@ -274,7 +289,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   // kernel looks for them before it unpacks the rest.
   const std::string early_cpio = early.size() ? early.write(Compression::none) : std::string();
   {
-    AtomicFile out(image);
+    AtomicFile out(image, image_mode);
     out.write(early_cpio);
     out.write(base);
     out.write(overlay);
@@ -297,7 +312,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
 void install_image(const fs::path& image, const fs::path& out) {
   // Atomic (rename) but not fsync'd: the image can always be rebuilt from the cache,
   // and an fsync of a few MB costs more than the whole cached build.
-  AtomicFile f(out);
+  AtomicFile f(out, copy_mode(image));
   Fd in(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in) throw Error::from_errno("cannot open", image);
   // In-kernel copy (a reflink where the filesystem can): no trip through user space.

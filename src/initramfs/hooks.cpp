@@ -104,12 +104,14 @@ InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const 
       shell_quote(env.sysroot.string()), shell_quote(env.modules_dir.string()), kInstallEnv);
   auto r = run_capture(argv);
   std::string current;
+  bool finished = false;
   std::istringstream in(r.out);
   for (std::string line; std::getline(in, line);) {
     auto f = split_tabs(line);
     const std::string& kind = f[0];
     auto arg = [&](std::size_t i) { return i < f.size() ? f[i] : std::string(); };
     if (kind == "hook") current = arg(1);
+    else if (kind == "done") finished = true;
     else if (kind == "module") req.modules.push_back(arg(1));
     else if (kind == "runscript") req.runscripts.push_back(arg(1));
     else if (kind == "fail") {
@@ -120,12 +122,17 @@ InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const 
                   "fix the hook, or leave it out of HOOKS");
     } else req.actions.push_back({current, kind, {f.begin() + 1, f.end()}});
   }
+  if (!finished && !current.empty())
+    throw Error(fmt::format("install hook '{}' ended the build shell (exit status {}){}", current, r.exit_code,
+                            r.err.empty() ? "" : ":\n" + r.err),
+                "a hook's build() must return, not exit");
   if (r.exit_code != 0) throw Error("cannot run install hooks in bash: " + r.err, "is bash installed?");
   // The hooks' own messages, as mkinitcpio would print them.
   std::istringstream err(r.err);
   for (std::string line; std::getline(err, line);) {
     if (line.rfind("==> WARNING: ", 0) == 0) log::warn("{}", line.substr(13));
     else if (line.rfind("==> ERROR: ", 0) == 0) log::warn("{}", line);
+    else if (line.find(": line ") != std::string::npos) log::warn("{}", line);  // bash's own (command not found)
     else if (!line.empty()) log::debug("{}", line);
   }
   return req;

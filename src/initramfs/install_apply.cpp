@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/file_util.hpp"
 #include "core/log.hpp"
+#include "initramfs/decompress.hpp"
 #include "initramfs/elf_deps.hpp"
 #include "initramfs/sysroot.hpp"
 
@@ -56,7 +57,10 @@ public:
     auto arg = [&](std::size_t i) { return i < a.args.size() ? a.args[i] : std::string(); };
     if (a.kind == "file") add_file(image_, guest(arg(0)), arg(1), parse_mode(arg(2)));
     else if (a.kind == "early") add_file(early_, guest(arg(0)), arg(1), parse_mode(arg(2)));
-    else if (a.kind == "dir") dir(arg(0), parse_mode(arg(1)));
+    else if (a.kind == "dir") dir(image_, arg(0), parse_mode(arg(1)));
+    else if (a.kind == "earlydir") dir(early_, arg(0), parse_mode(arg(1)));
+    else if (a.kind == "symmods") symbol_modules(arg(0), arg(1), {});
+    else if (a.kind == "checkedsymmods") symbol_modules(arg(0), arg(1), arg(2));
     else if (a.kind == "symlink") symlink(image_, arg(0), arg(1));
     else if (a.kind == "binary") binary(arg(0), arg(1), parse_mode(arg(2)));
     else if (a.kind == "fulldir") full_dir(guest(arg(0)), arg(1), arg(2));
@@ -112,8 +116,8 @@ private:
     out.sources.push_back(file);
   }
 
-  void dir(const std::string& path, unsigned mode) {
-    image_.add_dir(path, mode ? mode : 0755);
+  void dir(CpioArchive& to, const std::string& path, unsigned mode) {
+    to.add_dir(path, mode ? mode : 0755);
     out.paths.push_back(path);
   }
 
@@ -241,6 +245,41 @@ private:
       for (const auto& r : skip) hit = hit && !std::regex_search(p, r);
       if (hit && (only.empty() || only.count(name))) out.modules.push_back(name);
     }
+  }
+
+  // mkinitcpio's *_modules_from_symbol: the modules under the directories whose text
+  // (NUL- or newline-separated strings, as grep reads a binary) starts with the symbol.
+  void symbol_modules(const std::string& symbol, const std::string& dirs, const std::string& detected) {
+    const std::regex re("^(" + symbol + ")", std::regex::extended);
+    const auto keep = split(detected, '\x1f');
+    const std::set<std::string> only(keep.begin(), keep.end());
+    const std::string base = mods_.dir().string() + "/";
+    std::vector<std::string> prefixes;
+    for (const auto& d : split(dirs, '\x1f')) {
+      if (d.front() == '=') prefixes.push_back(base + "kernel/" + d.substr(1) + "/");
+      else if (auto at = d.find("/lib/modules/" + env_.kernel_release + "/"); at != std::string::npos)
+        prefixes.push_back(base + d.substr(at + env_.kernel_release.size() + 13) + "/");
+    }
+    std::size_t found = 0;
+    for (const auto& [name, path] : mods_.files()) {
+      bool under = false;
+      for (const auto& p : prefixes) under = under || path.rfind(p, 0) == 0;
+      if (!under) continue;
+      const std::string data = read_maybe_compressed(path);
+      bool hit = false;
+      for (std::size_t i = 0; i < data.size() && !hit;) {
+        std::size_t j = data.find_first_of(std::string_view("\0\n", 2), i);
+        if (j == std::string::npos) j = data.size();
+        if (j > i && std::regex_search(data.begin() + static_cast<long>(i), data.begin() + static_cast<long>(j), re,
+                                       std::regex_constants::match_continuous))
+          hit = true;
+        i = j + 1;
+      }
+      if (!hit) continue;
+      ++found;
+      if (only.empty() || only.count(name)) out.modules.push_back(name);
+    }
+    if (!found) log::warn("install hook '{}': no module exports the symbol '{}' under {}", hook_, symbol, dirs);
   }
 
   const InstallEnv& env_;

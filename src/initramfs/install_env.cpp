@@ -36,6 +36,18 @@ _qb_modlist() {
 }
 add_all_modules()     { _qb_modlist allmods "$@"; }
 add_checked_modules() { _qb_modlist checkedmods "$@"; }
+# Modules that export a symbol (an ERE), under =SUBDIR of kernel/ or an absolute directory.
+_qb_symmods() {
+    local kind=$1 sym=$2; shift 2
+    local IFS=$'\x1f'; _rec "$kind" "$sym" "$*" "${!_autodetect_cache[*]}"
+}
+add_all_modules_from_symbol()     { _qb_symmods symmods "$@"; }
+add_checked_modules_from_symbol() { _qb_symmods checkedsymmods "$@"; }
+add_dir_early() {
+    [[ -n $1 && $1 == /?* ]] || return 1
+    _qb_image_path "$1" || return 1
+    _rec earlydir "$1" "${2:-755}"
+}
 add_dir() {
     [[ -n $1 && $1 == /?* ]] || return 1
     _qb_image_path "$1" || return 1
@@ -78,8 +90,9 @@ add_full_dir() { [[ -n $1 ]] || return 1; _rec fulldir "$1" "${2:-*}" "${3:-}"; 
 add_firmware() { local f; for f in "$@"; do _rec firmware "$f"; done; }
 add_udev_rule() { [[ -n $1 ]] || return 1; _rec udev "$1"; }
 add_runscript() { _rec runscript "${QB_HOOK}"; }
-add_systemd_unit() { warning "%s: add_systemd_unit %s is not supported by quickboot (its runtime has no systemd)" "$QB_HOOK" "$1"; }
-add_systemd_drop_in() { warning "%s: add_systemd_drop_in %s is not supported by quickboot" "$QB_HOOK" "$1"; }
+# add_systemd_unit and add_systemd_drop_in are not defined here: as with mkinitcpio, the
+# systemd hook brings them, and hooks test `declare -F add_systemd_unit` to learn whether
+# the image is systemd-based.
 _qb_run_hook() {
     QB_HOOK=$1
     _rec hook "$QB_HOOK"
@@ -91,10 +104,12 @@ _qb_run_hook() {
     build
     (( _builderrors == 0 )) || _rec fail "$QB_HOOK" "reported $_builderrors error(s)"
 }
+# One shell for all, in order, as mkinitcpio runs them: hooks hand state to later ones
+# (autodetect's module list and root filesystem type, the systemd hook's functions).
 for _spec in "$@"; do
-    # A subshell each: one hook's variables and functions cannot leak into the next.
-    ( _qb_run_hook "${_spec%%:*}" "${_spec#*:}" )
+    _qb_run_hook "${_spec%%:*}" "${_spec#*:}"
 done
+_rec done
 )SH";
 
 } // namespace qb::initramfs

@@ -79,6 +79,18 @@ Chosen choose_image(const ScanResult& r, const AddOptions& o, SourceKind kind, b
   std::vector<Chosen> found;
   std::set<std::string> seen_hashes;
   for (auto& img : r.images) {
+    if (!img.kept) {
+      // Never the one chosen (scan.hpp): only its release counts, for the message below.
+      if (img.bad_header) {
+        log::warn("{}: {} is not a usable bzImage, skipped", src, img.where);
+        continue;
+      }
+      Chosen c{&img, {}, {}};
+      c.boot.release = img.release;
+      c.release = image_release(c.boot, img.where);
+      if (!c.release.empty()) found.push_back(std::move(c));
+      continue;
+    }
     if (!has_boot_header(img.data)) {
       log::debug("{}: {} has no boot header, skipped", src, img.where);
       continue;
@@ -194,9 +206,10 @@ AddResult add_kernel(KernelStore& store, const AddOptions& o) {
   so.modules = !o.modules;
   so.work = work.path / "trees";
   so.on_image = on_image;
+  so.release = o.release;
   ScanResult r;
   if (kind == SourceKind::bzimage) {
-    ImageCandidate c{o.source.filename().string(), read_file(o.source)};
+    ImageCandidate c{o.source.filename().string(), read_file(o.source), true, {}};
     on_image(c);
     r.images.push_back(std::move(c));
   } else if (kind == SourceKind::directory) {
@@ -212,6 +225,7 @@ AddResult add_kernel(KernelStore& store, const AddOptions& o) {
     return res;
   }
   Chosen chosen = choose_image(r, o, kind, !r.trees.empty());
+  if (!chosen.image->kept) throw Error(fmt::format("internal: {}: the image chosen was not kept", o.source.string()));
   std::string release = chosen.release;
 
   ModuleTree tree;
@@ -264,7 +278,7 @@ AddResult add_kernel(KernelStore& store, const AddOptions& o) {
       e.vmlinux = e.dir / "vmlinux";
     }
     if (auto c = r.configs.find(release); c != r.configs.end()) {
-      write_plain(staged / "config", c->second);
+      write_plain(staged / "config", read_file(c->second));
       e.config = e.dir / "config";
     }
     write_meta(e, staged);

@@ -18,15 +18,28 @@ namespace {
 
 constexpr std::size_t chunk = 1 << 20;
 
+// No kernel's vmlinux comes near this (Debian's is about 60 MB; an allyesconfig build
+// a few hundred): a payload that decompresses to more is damaged or hostile (an
+// 8 GB stream of zeros fits in a 300 KB zstd frame), and is refused before it takes
+// that memory.
+constexpr std::size_t max_vmlinux = std::size_t{512} << 20;
+
+[[noreturn]] void too_large(std::string_view what, Compression c) {
+  throw Error(fmt::format("cannot decompress {}: its {} payload grows past {} MiB, larger than any kernel", what,
+                          compression_name(c), max_vmlinux >> 20),
+              "this is not a usable kernel image (damaged, or made to exhaust memory)");
+}
+
 [[noreturn]] void corrupt(std::string_view what, Compression c, std::string_view detail) {
   throw Error(fmt::format("cannot decompress {}: the {} stream is corrupt or truncated ({})", what,
                           compression_name(c), detail),
               "the kernel image is damaged; copy or download it again");
 }
 
-// Grows `out` so at least `chunk` bytes are free after `used`.
+// Grows `out` so at least `chunk` bytes are free after `used` (never past
+// max_vmlinux + chunk: the callers check `used` against the cap).
 char* room(std::string& out, std::size_t used) {
-  if (out.size() < used + chunk) out.resize(std::max(out.size() * 2, used + chunk));
+  if (out.size() < used + chunk) out.resize(std::min(std::max(out.size() * 2, used + chunk), max_vmlinux + chunk));
   return out.data() + used;
 }
 
@@ -44,6 +57,7 @@ std::string gunzip(std::string_view in, std::size_t hint, std::string_view what)
     int r = inflate(&z, Z_NO_FLUSH);
     used = out.size() - z.avail_out;
     if (r == Z_STREAM_END) break;
+    if (used > max_vmlinux) too_large(what, Compression::gzip);
     if (r != Z_OK) corrupt(what, Compression::gzip, z.msg ? z.msg : "inflate failed");
     if (z.avail_in == 0 && z.avail_out != 0) corrupt(what, Compression::gzip, "unexpected end of data");
   }
@@ -67,6 +81,7 @@ std::string unxz(std::string_view in, std::size_t hint, std::string_view what, C
     r = lzma_code(&s, s.avail_in ? LZMA_RUN : LZMA_FINISH);
     used = out.size() - s.avail_out;
     if (r == LZMA_STREAM_END) break;
+    if (used > max_vmlinux) too_large(what, c);
     if (r != LZMA_OK) corrupt(what, c, fmt::format("liblzma error {}", static_cast<int>(r)));
   }
   out.resize(used);
@@ -86,6 +101,7 @@ std::string unzstd(std::string_view in, std::size_t hint, std::string_view what)
     used += ob.pos;
     if (ZSTD_isError(r)) corrupt(what, Compression::zstd, ZSTD_getErrorName(r));
     if (r == 0) break;  // frame complete
+    if (used > max_vmlinux) too_large(what, Compression::zstd);
     if (ib.pos == ib.size && ob.pos < ob.size) corrupt(what, Compression::zstd, "unexpected end of data");
   }
   out.resize(used);
@@ -113,6 +129,7 @@ std::string via_libarchive(std::string_view in, std::size_t hint, std::string_vi
     }
     if (n == 0) break;
     used += static_cast<std::size_t>(n);
+    if (used > max_vmlinux) too_large(what, c);
   }
   out.resize(used);
   return out;
@@ -121,7 +138,8 @@ std::string via_libarchive(std::string_view in, std::size_t hint, std::string_vi
 } // namespace
 
 std::string decompress(Compression c, std::string_view data, std::size_t size_hint, std::string_view what) {
-  if (size_hint > (std::size_t{1} << 30)) size_hint = 0;  // not a plausible kernel: don't trust it
+  if (size_hint > max_vmlinux) size_hint = 0;  // not a plausible kernel: don't trust it
+  if (c == Compression::none && data.size() > max_vmlinux) too_large(what, c);
   switch (c) {
   case Compression::gzip: return gunzip(data, size_hint, what);
   case Compression::xz:

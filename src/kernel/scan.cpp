@@ -3,12 +3,16 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include "core/error.hpp"
 #include "core/file_util.hpp"
 #include "core/log.hpp"
+#include "core/sha256.hpp"
 #include "kernel/archive_stream.hpp"
+#include "kernel/bzimage.hpp"
 #include "kernel/tree_writer.hpp"
 
 namespace qb::kernel {
@@ -62,6 +66,48 @@ private:
   std::map<std::string, TreeWriter> writers_;
 };
 
+// Decides which images keep their data (ScanResult's memory bound, see ImageCandidate::
+// kept): at most one without ScanOptions::release; with it, the first of that release
+// and up to four without a release string (their file name may say it). An image
+// without a boot header, or a copy of one seen, is left out.
+class ImageKeeper {
+public:
+  explicit ImageKeeper(const ScanOptions& o) : opts_(o) {}
+  // Fills c.release and c.kept (dropping c.data when not kept). False: leave it out.
+  bool admit(ImageCandidate& c) {
+    if (!has_boot_header(c.data)) {
+      log::debug("{}: no boot header, not a kernel image", c.where);
+      return false;
+    }
+    try {
+      c.release = parse_bzimage(c.data, c.where).release;
+    } catch (const Error&) {
+      c.bad_header = true;
+    }
+    if (!hashes_.insert(to_hex(sha256(c.data))).second) return false;  // the same file twice
+    if (c.bad_header) {
+      c.kept = !kept_bad_;  // its error is the message when it is the only image
+      kept_bad_ = true;
+    } else if (!opts_.release) {
+      c.kept = !kept_first_;
+      kept_first_ = true;
+    } else if (c.release == *opts_.release) {
+      c.kept = !kept_wanted_;
+      kept_wanted_ = true;
+    } else {
+      c.kept = c.release.empty() && kept_unnamed_++ < 4;
+    }
+    if (!c.kept) std::string().swap(c.data);
+    return true;
+  }
+
+private:
+  const ScanOptions& opts_;
+  std::set<std::string> hashes_;
+  bool kept_bad_ = false, kept_first_ = false, kept_wanted_ = false;
+  int kept_unnamed_ = 0;
+};
+
 } // namespace
 
 bool split_modules_path(std::string_view p, std::string& release, std::string& rest) {
@@ -78,7 +124,9 @@ ScanResult scan_archive(const fs::path& path, SourceKind kind, const ScanOptions
   ScanResult r;
   ArchiveStream in(path, kind);
   TreeSet trees(opts.work);
+  ImageKeeper keeper(opts);
   std::string release, rest;
+  const fs::path config_dir = opts.work.string() + ".configs";
   while (archive_entry* e = in.next()) {
     std::string_view name = normalize(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
     auto type = archive_entry_filetype(e);
@@ -110,21 +158,30 @@ ScanResult scan_archive(const fs::path& path, SourceKind kind, const ScanOptions
       }
     }
     if (type == AE_IFREG && opts.images && is_image_name(name) && archive_entry_size(e) < max_image_size) {
-      ImageCandidate c{std::string(name), {}};
+      ImageCandidate c{std::string(name), {}, true, {}};
       c.data.reserve(static_cast<std::size_t>(std::max<la_int64_t>(archive_entry_size(e), 0)));
       in.read_data([&](const char* d, std::size_t n, std::int64_t off) {
         if (static_cast<std::size_t>(off) > c.data.size()) c.data.resize(static_cast<std::size_t>(off));
         c.data.append(d, n);
       });
-      bool stop = opts.on_image && opts.on_image(c);
+      if (!keeper.admit(c)) continue;
+      bool stop = c.kept && opts.on_image && opts.on_image(c);
       r.images.push_back(std::move(c));
       if (stop) return r;
       continue;
     }
     if (type == AE_IFREG && opts.images) {
-      if (auto rel = config_release(name); !rel.empty() && archive_entry_size(e) < (16 << 20)) {
-        std::string& cfg = r.configs[rel];
-        in.read_data([&](const char* d, std::size_t n, std::int64_t) { cfg.append(d, n); });
+      if (auto rel = config_release(name); !rel.empty() && archive_entry_size(e) < (16 << 20) &&
+                                           !r.configs.contains(rel) && (!opts.release || rel == *opts.release) &&
+                                           r.configs.size() < 16) {
+        // To a file, not memory; the first of a release, and at most 16 (a package has
+        // one per kernel).
+        fs::create_directories(config_dir);
+        fs::path out = config_dir / std::to_string(r.configs.size());
+        Fd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        if (!fd) throw Error::from_errno("cannot create", out);
+        in.read_data([&](const char* d, std::size_t n, std::int64_t off) { write_at(fd.get(), d, n, off, out); });
+        r.configs[rel] = out;
         continue;
       }
       if (name.ends_with(".sfs") || name.ends_with(".squashfs") || name.ends_with(".erofs"))
@@ -179,7 +236,7 @@ ScanResult scan_directory(const fs::path& dir, const ScanOptions& opts) {
     if (!opts.images) return;
     auto size = fs::file_size(p, ec);
     if (ec || size >= static_cast<std::uintmax_t>(max_image_size)) return;
-    ImageCandidate c{fs::relative(p, dir, ec).string(), read_file(p)};
+    ImageCandidate c{fs::relative(p, dir, ec).string(), read_file(p), true, {}};
     if (opts.on_image) opts.on_image(c);
     r.images.push_back(std::move(c));
   };
@@ -204,8 +261,8 @@ ScanResult scan_directory(const fs::path& dir, const ScanOptions& opts) {
   for (auto& f : fs::directory_iterator(dir / "boot", ec)) {
     auto name = f.path().filename().string();
     if (f.is_regular_file(ec) && is_image_name(name)) add_image(f.path());
-    if (f.is_regular_file(ec) && name.starts_with("config-") && opts.images)
-      r.configs[name.substr(7)] = read_file(f.path());
+    if (f.is_regular_file(ec) && name.starts_with("config-") && opts.images && fs::file_size(f.path(), ec) < (16 << 20))
+      r.configs[name.substr(7)] = f.path();
   }
   return r;
 }

@@ -186,12 +186,9 @@ void KernelStore::sweep_stale() const noexcept {
   std::error_code ec;
   for (auto& d : fs::directory_iterator(root_, ec)) {
     auto name = d.path().filename().string();
-    if (name.starts_with(".rm.")) { remove_all_quiet(d.path()); continue; }
-    if (!name.starts_with(".add-")) continue;
-    // .add-<pid>.XXXXXX: stale when that process is gone.
-    long pid = std::strtol(name.c_str() + 5, nullptr, 10);
-    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) remove_all_quiet(d.path());
+    if (name.starts_with(".rm.")) remove_all_quiet(d.path());
   }
+  sweep_orphaned_dirs(root_, ".add-");  // .add-<pid>.XXXXXX: stale when that process is gone
 }
 
 } // namespace qb::kernel

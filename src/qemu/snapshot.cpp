@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -44,6 +46,14 @@ fs::path snapshot_file(const VmConfig& c, const fs::path& dir) {
   return dir / (to_hex(h.finish()).substr(0, 32) + ".vmstate");
 }
 
+std::string unusable_snapshot(const fs::path& file) {
+  struct stat st{};
+  if (::lstat(file.c_str(), &st) != 0) return std::string("cannot be read: ") + std::strerror(errno);
+  if (!S_ISREG(st.st_mode)) return std::string(file_type_name(st.st_mode));
+  if (st.st_size == 0) return "empty";
+  return {};
+}
+
 std::string save_snapshot(const fs::path& qmp_socket, const fs::path& file) {
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
@@ -62,8 +72,11 @@ std::string save_snapshot(const fs::path& qmp_socket, const fs::path& file) {
     // QEMU throttles migration to 128 MiB/s by default (meant for a network link): a
     // local file takes it as fast as it comes.
     qmp.execute("migrate-set-parameters", {{"max-bandwidth", std::int64_t(64) << 30}});
-    qmp.execute("migrate", {{"uri", "exec:cat > " + shell_quote(tmp.string()) + " && mv -f " + shell_quote(tmp.string()) +
-                                         " " + shell_quote(file.string())}});
+    // sync FILE fsyncs it before the rename, sync DIR the rename itself: a crash right
+    // after a save leaves the old state or the whole new one, never an empty file.
+    const std::string t = shell_quote(tmp.string()), f = shell_quote(file.string());
+    qmp.execute("migrate", {{"uri", "exec:cat > " + t + " && sync " + t + " && mv -f " + t + " " + f + " && sync " +
+                                         shell_quote(file.parent_path().string())}});
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     bool cancelled = false;
     for (;;) {

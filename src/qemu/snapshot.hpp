@@ -17,9 +17,14 @@ namespace qb::qemu {
 // The state file for `c` in `dir` (it may not exist yet).
 fs::path snapshot_file(const VmConfig& c, const fs::path& dir);
 
+// Empty when `file` may be handed to QEMU's -incoming: a regular file (not a symlink)
+// that is not empty. Otherwise why not ("a FIFO", "empty"...): QEMU's `cat` would wait
+// forever on a FIFO, and an empty or non-file state hung the restore.
+std::string unusable_snapshot(const fs::path& file);
+
 // Saves the running VM behind `qmp_socket` to `file`: stop, migrate into a temporary
-// file that the migration's shell moves into place once complete (so a reader never
-// sees half a state), continue. Returns "" when saved, else why not; either way the VM
+// file that the migration's shell syncs to disk and moves into place once complete
+// (so a reader never sees half a state, even after a crash), continue. Returns "" when saved, else why not; either way the VM
 // runs again. Throws Error only when the VM could not be resumed.
 std::string save_snapshot(const fs::path& qmp_socket, const fs::path& file);
 

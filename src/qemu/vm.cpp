@@ -132,7 +132,14 @@ void Vm::start() {
   if (config_.snapshot_boot && !config_.snapshot_dir.empty()) {
     snapshot_state_ = snapshot_file(config_, config_.snapshot_dir);
     std::error_code ec;
-    if (fs::exists(snapshot_state_, ec)) {
+    if (fs::exists(fs::symlink_status(snapshot_state_, ec))) {
+      if (auto why = unusable_snapshot(snapshot_state_); !why.empty()) {
+        // Not something quickboot saved: restoring it could only hang or fail.
+        log::notice("the boot snapshot {} is {}: discarded, booting from scratch", snapshot_state_.string(), why);
+        remove_all_quiet(snapshot_state_);
+      }
+    }
+    if (fs::exists(fs::symlink_status(snapshot_state_, ec))) {
       restoring_ = ready_seen_ = go_sent_ = true;
       config_.incoming = snapshot_state_;
       touch_snapshot(snapshot_state_);

@@ -1,42 +1,19 @@
 #include "serve/open_beneath.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <vector>
+
+#include "core/io/open_beneath.hpp"
 
 namespace qb::serve {
 
 namespace {
 
 // O_NONBLOCK: opening a fifo that sits in DIR must not block a server thread.
-constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-
-int openat2_beneath(int dirfd, const std::string& rel) {
-  open_how how{};
-  how.flags = kOpenFlags;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(::syscall(SYS_openat2, dirfd, rel.c_str(), &how, sizeof how));
-}
-
-// The fallback for kernels or sandboxes without openat2: `..` was refused before, so a
-// component-wise walk with O_NOFOLLOW cannot leave DIR either.
-int open_by_components(int dirfd, const std::vector<std::string>& parts) {
-  Fd cur;
-  int at = dirfd;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    bool last = i + 1 == parts.size();
-    int fd = ::openat(at, parts[i].c_str(), kOpenFlags | O_NOFOLLOW | (last ? 0 : O_DIRECTORY));
-    if (fd < 0) return -1;
-    if (last) return fd;
-    cur.reset(fd);
-    at = cur.get();
-  }
-  return ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-}
+constexpr int kOpenFlags = O_RDONLY | O_NOCTTY | O_NONBLOCK;
 
 Refusal from_errno(int err) {
   switch (err) {
@@ -77,8 +54,7 @@ std::variant<Opened, Refusal> open_beneath(int root_fd, std::string_view path) {
     if (!rel.empty()) rel += '/';
     rel += p;
   }
-  int fd = openat2_beneath(root_fd, rel);
-  if (fd < 0 && (errno == ENOSYS || errno == EPERM)) fd = open_by_components(root_fd, parts);
+  int fd = io::open_beneath(root_fd, rel.c_str(), kOpenFlags);
   if (fd < 0) {
     int err = errno;
     if (want_dir && err == ENOENT) return Refusal{404, "no index.html in this directory"};

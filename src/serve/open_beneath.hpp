@@ -1,9 +1,8 @@
 #pragma once
 // Opens a URL path as a file beneath a served directory, and nothing outside it: no
 // `..`, no symlink anywhere on the way, no hidden names (DIR/.quickboot holds the
-// export's state). The kernel enforces it (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS);
-// where openat2 is unavailable the path is opened one component at a time with
-// O_NOFOLLOW, which is equivalent once `..` is refused.
+// export's state). The URL path is checked here; the open itself is core/io's
+// open_beneath (the kernel's RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or a component walk).
 #include <sys/stat.h>
 
 #include <string>

@@ -263,8 +263,15 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
   bool racy_dirs = false;
   if (is_dir) {
     std::optional<WalkMemory> memory;
-    if (old) memory.emplace(*old);
+    // The walk memory would look for grafted names in the source: with grafts, list all.
+    if (old && o.grafts.empty()) memory.emplace(*old);
     tree = walk_directory(source, so, unreadable_dirs, old ? old->recs().size() : 0, memory ? &*memory : nullptr);
+    std::vector<std::uint32_t> graft_start;
+    for (auto& g : o.grafts) {
+      struct stat gst {};
+      if (::stat(g.dir.c_str(), &gst) != 0) throw Error::from_errno("cannot stat", g.dir);
+      graft_start.push_back(graft_tree(tree, g.at, walk_directory(g.dir, {}, unreadable_dirs), gst));
+    }
     timer.lap("walk");
     delta.dirs_listed = tree.dirs_listed;
     racy_dirs = memory && memory->racy_dirs() > 0;
@@ -304,7 +311,29 @@ static Delta export_into(const ExportOptions& o, std::unique_ptr<BlobStore>& sto
     HashOptions ho;
     ho.backend = o.backend;
     ho.threads = o.threads;
+    // A graft's files are read beneath its own directory, by their paths there.
+    std::vector<std::vector<std::uint32_t>> graft_todo(o.grafts.size());
+    std::erase_if(todo, [&](std::uint32_t i) {
+      for (std::size_t g = graft_start.size(); g-- > 0;)
+        if (i >= graft_start[g]) return graft_todo[g].push_back(i), true;
+      return false;
+    });
     rep = hash_files(root.get(), tree, todo, store, ho);
+    for (std::size_t g = 0; g < o.grafts.size(); ++g) {
+      if (graft_todo[g].empty()) continue;
+      Fd groot(::open(o.grafts[g].dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!groot) throw Error::from_errno("cannot open", o.grafts[g].dir);
+      const std::size_t cut = o.grafts[g].at.size() + 1;
+      for (auto i : graft_todo[g]) tree.entries[i].path.erase(0, cut);
+      HashReport gr = hash_files(groot.get(), tree, graft_todo[g], store, ho);
+      for (auto i : graft_todo[g]) tree.entries[i].path.insert(0, o.grafts[g].at + "/");
+      rep.files += gr.files;
+      rep.bytes += gr.bytes;
+      rep.reread = rep.reread || gr.reread;
+      for (auto& u : gr.unreadable) rep.unreadable.push_back(u);
+      for (auto& c : gr.changed) rep.changed.push_back(c);
+      for (auto& v : gr.vanished) rep.vanished.push_back(v);
+    }
     delta.backend = io::backend_name(rep.backend);
     timer.lap("hash");
   } else {

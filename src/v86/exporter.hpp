@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/batch_reader.hpp"
+#include "v86/graft.hpp"
 
 namespace qb::v86 {
 
@@ -18,6 +19,7 @@ struct ExportOptions {
   std::filesystem::path out;
   int zstd_level = 0;                 // 0: plain .bin blobs
   std::vector<std::string> excludes;  // relative to the source
+  std::vector<Graft> grafts;          // directories added as if in the source (directory sources only)
   bool prune = false;
   bool skip_unreadable = false;
   // fsync/syncfs so that the export survives a power failure (off by default, like

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include <catch2/catch.hpp>
 
 #include "core/file_util.hpp"
@@ -182,4 +184,116 @@ TEST_CASE("state: symlink targets and directory flags survive a round trip and a
   CHECK(u.recs()[0].flags == 0);
   CHECK(u.pool() == "x");
   remove_all_quiet(dir);
+}
+
+// Issue 15: a checksum catches damage, not forgery. States re-sealed after an edit
+// (as anyone who can write DIR can do) must still be refused when inconsistent, and
+// what the exporter takes from an accepted one must not be trusted blindly.
+namespace {
+
+constexpr std::size_t header_size = 72;
+
+StatRecord rec_at(const std::string& bytes, std::size_t i) {
+  StatRecord r;
+  std::memcpy(&r, bytes.data() + header_size + i * sizeof r, sizeof r);
+  return r;
+}
+void put_rec(std::string& bytes, std::size_t i, const StatRecord& r) {
+  std::memcpy(bytes.data() + header_size + i * sizeof r, &r, sizeof r);
+}
+
+} // namespace
+
+TEST_CASE("state: forged files with a valid checksum are still checked") {
+  auto dir = make_temp_dir(fs::temp_directory_path(), "qb-state-test");
+  State s = sample();
+  s.sort_entries();
+  save_state(dir / "state", s, false);
+  const std::string good = read_file(dir / "state");
+  std::string bad = good;
+  REQUIRE(reseal_state(bad));
+  CHECK(bad == good);  // resealing an intact file changes nothing
+  auto load = [&](std::string bytes) {
+    REQUIRE(reseal_state(bytes));
+    write_file_atomic(dir / "state", bytes);
+    return load_state(dir / "state");
+  };
+  CHECK(load(good));
+  SECTION("entries out of order") {
+    auto a = rec_at(good, 0), b = rec_at(good, 1);
+    put_rec(bad, 0, b);
+    put_rec(bad, 1, a);
+    CHECK_FALSE(load(bad));
+  }
+  SECTION("a path outside the pool") {
+    auto r = rec_at(good, 2);
+    r.path_off = 1u << 30;
+    put_rec(bad, 2, r);
+    CHECK_FALSE(load(bad));
+  }
+  SECTION("a digest on a directory, impossible blob flags") {
+    std::size_t d = 0, f = 0;
+    while (!S_ISDIR(rec_at(good, d).mode)) ++d;
+    while (!rec_at(good, f).has_digest) ++f;
+    auto r = rec_at(good, d);
+    r.has_digest = 1;
+    put_rec(bad, d, r);
+    CHECK_FALSE(load(bad));
+    bad = good;
+    r = rec_at(good, f);
+    r.blob_flags = 0x80;
+    put_rec(bad, f, r);
+    CHECK_FALSE(load(bad));
+  }
+  SECTION("a stored target on a file") {
+    auto r = rec_at(good, 0);
+    REQUIRE(S_ISREG(r.mode));
+    r.flags |= rec_target_stored;
+    r.size = 1;
+    put_rec(bad, 0, r);
+    CHECK_FALSE(load(bad));
+  }
+  remove_all_quiet(dir);
+}
+
+TEST_CASE("state: a forged state cannot make fs.json hold a broken target or name a missing blob") {
+  auto src = make_temp_dir(fs::temp_directory_path(), "qb-state-src");
+  auto out = make_temp_dir(fs::temp_directory_path(), "qb-state-out");
+  write_file_atomic(src / "g", "two");
+  ::symlink("target", (src / "l").c_str());
+  ExportOptions o;
+  o.source = src;
+  o.out = out / "o";
+  run_export(o);
+  ::usleep(20000);
+  const fs::path sf = out / "o/.quickboot/state";
+  std::string bytes = read_file(sf);
+  // The symlink's stored target: same length, last byte the start of a 4-byte UTF-8
+  // sequence (a decoder that trusts it reads past the end).
+  auto t = bytes.rfind("target");
+  REQUIRE(t != std::string::npos);
+  bytes[t + 5] = '\xf0';
+  // The file's record: the digest of content no blob holds.
+  auto s = load_state(sf);
+  REQUIRE(s);
+  const StatRecord* g = s->find("g");
+  REQUIRE(g);
+  std::size_t gi = static_cast<std::size_t>(g - s->recs().data());
+  StatRecord r = rec_at(bytes, gi);
+  r.digest = sha256("no blob has this");
+  put_rec(bytes, gi, r);
+  s.reset();
+  REQUIRE(reseal_state(bytes));
+  write_file_atomic(sf, bytes);
+  REQUIRE(load_state(sf));  // consistent enough to be used
+  run_export(o);
+  std::string json = read_file(out / "o/fs.json");
+  CHECK(json.find("\"l\",6,") != std::string::npos);
+  CHECK(json.find("\"target\"") != std::string::npos);  // read again from disk
+  std::string blob = to_hex(sha256("two")).substr(0, 8) + ".bin";
+  CHECK(json.find(blob) != std::string::npos);
+  CHECK(json.find(to_hex(sha256("no blob has this")).substr(0, 8)) == std::string::npos);
+  CHECK(fs::exists(out / "o" / blob));
+  remove_all_quiet(src);
+  remove_all_quiet(out);
 }

@@ -1,0 +1,54 @@
+// Opens a served v86 bundle (quickboot serve) in headless Chromium, driven by
+// puppeteer-core, and waits for a marker on the guest's serial console (the page's
+// #serial textarea). Counts every blob response the page got (the 9p reads of the boot)
+// and every failed request.
+// usage: node browser_boot.mjs NODE_MODULES URL MARKER TIMEOUT_S USER_DATA_DIR SERIAL_OUT
+// Prints one JSON line: {"marker_after_s", "blob_responses", "blob_network", "blob_bytes",
+// "failed": [...], "page_errors": [...]}. Exit 0 when the marker came and nothing failed.
+import { createRequire } from "node:module";
+import { writeFileSync } from "node:fs";
+
+const [modules, url, marker, timeoutS, userDataDir, serialOut] = process.argv.slice(2);
+const require = createRequire(modules + "/");
+const puppeteer = require("puppeteer-core");
+
+const browser = await puppeteer.launch({
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  userDataDir,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"],
+});
+const stats = { marker_after_s: null, blob_responses: 0, blob_network: 0, blob_bytes: 0, failed: [], page_errors: [] };
+const isBlob = (u) => /\/[0-9a-f]{8}([0-9a-f]{56})?\.bin(\.zst)?$/.test(new URL(u).pathname);
+const page = await browser.newPage();
+page.on("response", (r) => {
+  if (r.status() >= 400) stats.failed.push(`${r.status()} ${r.url()}`);
+  if (!isBlob(r.url())) return;
+  stats.blob_responses++;
+  if (!r.fromCache()) stats.blob_network++;
+  stats.blob_bytes += Number(r.headers()["content-length"] || 0);
+});
+page.on("requestfailed", (r) => {
+  // The page's live-reload stream is cancelled when the browser closes; not a failure.
+  if (!r.url().endsWith("/.quickboot/events")) stats.failed.push(`${r.failure()?.errorText} ${r.url()}`);
+});
+page.on("pageerror", (e) => stats.page_errors.push(String(e)));
+
+const started = Date.now();
+await page.goto(url, { waitUntil: "load" });
+let serial = "";
+const deadline = started + Number(timeoutS) * 1000;
+while (Date.now() < deadline) {
+  serial = await page.evaluate(() => document.getElementById("serial").value);
+  if (serial.includes(marker)) {
+    stats.marker_after_s = Number(((Date.now() - started) / 1000).toFixed(1));
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+}
+writeFileSync(serialOut, serial);
+await browser.close();
+console.log(JSON.stringify(stats));
+if (stats.marker_after_s === null) console.error(`browser_boot: no '${marker}' after ${timeoutS} s; serial tail:\n${serial.slice(-3000)}`);
+process.exit(stats.marker_after_s !== null && stats.failed.length === 0 ? 0 : 1);
