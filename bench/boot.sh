@@ -3,8 +3,11 @@
 # `quickboot run ROOTFS -- true` (restoring the boot snapshot, the default), the same
 # booted from scratch (--no-snapshot) and a machine's first boot (which saves the
 # snapshot), against the naive `qemu -kernel bzImage -initrd gzip-cpio` boot of the
-# same busybox tree, same run; then N consecutive runs counting hangs and failures. Options via env: RUNS (10), RELIABILITY (100), MACHINES=1 to also
-# compare pc/q35/microvm and initramfs compressions.
+# same busybox tree, same run; the Debian systemd tree booted by its own systemd
+# (`run --boot`) against `run -- true` on it; then N consecutive runs counting hangs and
+# failures. Options via env: RUNS (10), RELIABILITY (100), SYSTEMD=0 to skip the systemd
+# rows, SYSTEMD_RUNS (3), MACHINES=1 to also compare pc/q35/microvm and initramfs
+# compressions.
 source "$(dirname "$0")/lib.sh"
 runs=${RUNS:-10}
 reliability=${RELIABILITY:-100}
@@ -34,6 +37,38 @@ printf '%-56s %8s\n' "quickboot run --no-snapshot (booted from scratch)" "$scrat
 printf '%-56s %8s\n' "first boot of a machine (boots, saves the snapshot; of 3)" "$first_ms"
 printf '%-56s %8s\n' "naive qemu -kernel bzImage -initrd gzip-cpio (same tree)" "$naive_ms"
 echo "speed-up: $(ratio "$naive_ms" "$qb_ms")x restored, $(ratio "$naive_ms" "$scratch_ms")x from scratch   goals: quickboot <= 2000 ms, >= 2.5x"
+
+# systemd: the Debian tree (tests/trees/debian.sh) booted by its own systemd up to
+# multi-user.target, then a probe as the command (run --boot). The probe prints the
+# guest's uptime and the monotonic time multi-user.target became active, so the host's
+# time to multi-user.target is the wall time minus what came after it (the probe and the
+# poweroff, a fraction of a second). SYSTEMD=0 skips; SYSTEMD_RUNS (3) per mode.
+if [ "${SYSTEMD:-1}" = 1 ]; then
+  tree=$("$ROOT/tests/trees/debian.sh" systemd-amd64)
+  sruns=${SYSTEMD_RUNS:-3}
+  probe='read u _ </proc/uptime; m=$(systemctl show -p ActiveEnterTimestampMonotonic --value multi-user.target); echo "$u $m"'
+  sd_runs() {  # sd_runs MODE...: "WALL_MS MULTIUSER_MS" per run, one line each
+    local s out wall
+    for _ in $(seq 1 "$sruns"); do
+      s=$(now_ms)
+      out=$("$QB" -q run "$tree" --boot "$@" --timeout 1500 -- sh -c "$probe")
+      wall=$(( $(now_ms) - s ))
+      awk -v w="$wall" -v o="$out" 'BEGIN {split(o, a, " "); printf "%d %d\n", w, w - (a[1] * 1000 - a[2] / 1000)}'
+    done
+  }
+  med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+  "$QB" -q run "$tree" --boot --timeout 1500 -- true >/dev/null  # saves this machine's snapshot
+  snap=$(sd_runs); scratch=$(sd_runs --no-snapshot)
+  tree_run_ms=$(median "$runs" "$QB" -q run "$tree" --timeout 300 -- true)
+  printf '\n%-56s %8s\n' "systemd tree (Debian bookworm), median of $sruns, wall" "ms"
+  printf '%-56s %8s\n' "run --boot: multi-user.target reached (snapshot)" "$(echo "$snap" | cut -d' ' -f2 | med)"
+  printf '%-56s %8s\n' "run --boot -- probe, until QEMU exited (snapshot)" "$(echo "$snap" | cut -d' ' -f1 | med)"
+  printf '%-56s %8s\n' "run --boot: multi-user.target reached (--no-snapshot)" "$(echo "$scratch" | cut -d' ' -f2 | med)"
+  printf '%-56s %8s\n' "run --boot -- probe, until QEMU exited (--no-snapshot)" "$(echo "$scratch" | cut -d' ' -f1 | med)"
+  printf '%-56s %8s\n' "run -- true on the same tree, no init (median of $runs)" "$tree_run_ms"
+  printf '%-56s %8s\n' "run -- true on the busybox tree (above)" "$qb_ms"
+  echo "systemd boot vs run -- true on the same tree: $(ratio "$(echo "$snap" | cut -d' ' -f1 | med)" "$tree_run_ms")x (snapshot)"
+fi
 
 if [ "${MACHINES:-0}" = 1 ]; then
   printf '\n%-40s %10s %6s\n' "configuration (median of $runs)" "ms" "fails"

@@ -1,7 +1,6 @@
 #include "cli/guest_session.hpp"
 
 #include <chrono>
-#include <deque>
 #include <optional>
 
 #include <fmt/format.h>
@@ -12,6 +11,7 @@
 #include "core/paths.hpp"
 #include "initramfs/builder.hpp"
 #include "initramfs/cpio_archive.hpp"
+#include "initramfs/sysroot.hpp"
 #include "kernel/module_index.hpp"
 #include "qemu/accel.hpp"
 #include "qemu/snapshot.hpp"
@@ -64,34 +64,13 @@ void check_guest_mount_point(const std::string& inj, const std::string& guest) {
 // follow them (an absolute target starts again at `root`); nullopt when it does not
 // resolve there.
 std::optional<fs::path> resolve_in_root(const fs::path& root, const std::string& guest) {
-  std::deque<std::string> parts;
-  for (const auto& c : fs::path(guest)) parts.push_back(c.string());
-  fs::path cur = "/";
-  int hops = 0;
-  std::error_code ec;
-  while (!parts.empty()) {
-    std::string c = std::move(parts.front());
-    parts.pop_front();
-    if (c.empty() || c == "/" || c == ".") continue;
-    if (c == "..") {
-      cur = cur.parent_path();
-      continue;
-    }
-    fs::path host = root / (cur / c).relative_path();
-    if (fs::is_symlink(host, ec)) {
-      if (++hops > 40) return std::nullopt;
-      fs::path target = fs::read_symlink(host, ec);
-      if (ec) return std::nullopt;
-      std::vector<std::string> t;
-      for (const auto& tc : target) t.push_back(tc.string());
-      parts.insert(parts.begin(), t.begin(), t.end());
-      if (target.is_absolute()) cur = "/";
-      continue;
-    }
-    if (!fs::exists(host, ec)) return std::nullopt;
-    cur /= c;
+  try {
+    fs::path host = initramfs::path_in_root(root, guest);
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(host, ec))) return host;
+  } catch (const Error&) {  // a symlink loop: it does not resolve either
   }
-  return root / cur.relative_path();
+  return std::nullopt;
 }
 
 // The first symlink on the way to `guest` inside `root` whose target does not resolve
@@ -280,7 +259,8 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
     fs::path ctl = p.scratch / "ctl";
     fs::create_directories(ctl);
     write_file_atomic(ctl / "boot.cpio",
-                      initramfs::join_newc(read_file(built.overlay_archive), per_boot.write(initramfs::Compression::none)));
+                      initramfs::join_newc(read_file(built.overlay_archive), per_boot.write(initramfs::Compression::none)),
+                      copy_mode(built.overlay_archive));
     vm_shares.push_back({"qbctl", ctl, true});
     initrd = built.base_image;
   } else {
@@ -288,7 +268,7 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
     // follow an lz4 stream (the kernel decodes it to the end of the initrd).
     std::string data = per_boot.write(initramfs::Compression::none);
     data += read_file(built.image);
-    write_file_atomic(initrd, data);
+    write_file_atomic(initrd, data, copy_mode(built.image));
   }
   p.initrd_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 

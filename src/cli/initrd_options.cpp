@@ -18,7 +18,9 @@ void add_initrd_options(CLI::App& cmd, InitrdOptions& o, bool with_rootfs) {
                  "quickboot, or rootfs: use the rootfs's own mkinitcpio runtime (/usr/lib/initcpio/init)")
       ->check(CLI::IsMember({"quickboot", "rootfs"}));
   if (with_rootfs)
-    cmd.add_option("--rootfs", o.rootfs, "Rootfs whose /etc/initcpio and /usr/lib/initcpio hooks are searched");
+    cmd.add_option("--rootfs", o.rootfs,
+                   "System to build from: its /etc/initcpio and /usr/lib/initcpio hooks are searched (run only when "
+                   "named) and hooks' paths are read inside it (docs/initrd.md)");
 }
 
 initramfs::InitrdSpec make_initrd_spec(const InitrdOptions& o, const kernel::KernelEntry& k) {

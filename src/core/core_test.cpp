@@ -1,4 +1,5 @@
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,4 +110,22 @@ TEST_CASE("shell_quote: single quotes, an embedded quote closed and escaped, wor
   CHECK(qb::shell_quote(std::string_view("it's")) == "'it'\\''s'");
   CHECK(qb::shell_quote(std::vector<std::string>{"sh", "-c", "echo $HOME"}) == "'sh' '-c' 'echo $HOME'");
   CHECK(qb::shell_quote(std::vector<std::string>{}).empty());
+}
+
+TEST_CASE("qemu_quote doubles commas and nothing else") {
+  CHECK(qemu_quote("/a/b") == "/a/b");
+  CHECK(qemu_quote("x,path=/") == "x,,path=/");
+  CHECK(qemu_quote(",,") == ",,,,");
+}
+
+TEST_CASE("read_regular_file refuses FIFOs, directories and files over the limit without blocking") {
+  TempDir t;
+  fs::path fifo = t.path / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(read_regular_file(fifo, 100), Catch::Contains("is a FIFO, not a regular file"));
+  CHECK_THROWS_WITH(read_file(fifo), Catch::Contains("is a FIFO"));
+  CHECK_THROWS_WITH(read_regular_file(t.path, 100), Catch::Contains("is a directory"));
+  write_file_atomic(t.path / "f", "12345");
+  CHECK(read_regular_file(t.path / "f", 5) == "12345");
+  CHECK_THROWS_WITH(read_regular_file(t.path / "f", 4), Catch::Contains("too large"));
 }

@@ -95,6 +95,11 @@ void require_exists(const fs::path& path, std::string_view what, std::string hin
     throw Error(std::string(what) + " " + path.string() + " does not exist", std::move(hint));
 }
 
+unsigned copy_mode(const fs::path& like) {
+  struct stat st{};
+  return ::stat(like.c_str(), &st) == 0 && (st.st_mode & S_IROTH) ? 0644 : 0600;
+}
+
 void keep_temp_dir(const fs::path& path) { forget_scratch(path); }
 
 void remove_all_quiet(const fs::path& path) noexcept {

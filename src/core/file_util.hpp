@@ -41,6 +41,10 @@ void require_exists(const fs::path& path, std::string_view what, std::string hin
 // nanoseconds. Throws an Error naming the path when it cannot be stat'ed.
 std::string file_identity(const fs::path& path);
 
+// 0600 when `like` is not readable by others (or cannot be stat'ed), else 0644: the
+// mode for a copy of it or a file built from it, so private content stays private.
+unsigned copy_mode(const fs::path& like);
+
 // Removes a tree, ignoring errors; for cleanup paths only.
 void remove_all_quiet(const fs::path& path) noexcept;
 

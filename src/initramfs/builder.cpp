@@ -274,8 +274,11 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   for (const auto& p : applied.paths) result.module_settings |= module_setting(p);
   for (const auto& [host, guest] : spec.adds) result.module_settings |= module_setting(guest);
   std::string overlay = o.write(archive_compression(spec.compression));
+  // Files only root may read (an --add of /etc/shadow, say) keep the image private.
+  const unsigned image_mode = o.private_content() || early.private_content() ? 0600 : 0644;
   write_file_atomic(result.overlay_archive,
-                    archive_compression(spec.compression) == Compression::none ? overlay : o.write(Compression::none));
+                    archive_compression(spec.compression) == Compression::none ? overlay : o.write(Compression::none),
+                    image_mode);
   result.base_image = base_path;
   if (spec.compression == Compression::lz4) {
     base = lz4_legacy_compress(base + overlay);
@@ -286,7 +289,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   // kernel looks for them before it unpacks the rest.
   const std::string early_cpio = early.size() ? early.write(Compression::none) : std::string();
   {
-    AtomicFile out(image);
+    AtomicFile out(image, image_mode);
     out.write(early_cpio);
     out.write(base);
     out.write(overlay);
@@ -309,7 +312,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
 void install_image(const fs::path& image, const fs::path& out) {
   // Atomic (rename) but not fsync'd: the image can always be rebuilt from the cache,
   // and an fsync of a few MB costs more than the whole cached build.
-  AtomicFile f(out);
+  AtomicFile f(out, copy_mode(image));
   Fd in(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in) throw Error::from_errno("cannot open", image);
   // In-kernel copy (a reflink where the filesystem can): no trip through user space.

@@ -41,8 +41,6 @@ std::string_view to_string(Compression c) {
 // unpacker and busybox cpio would otherwise put "a/../../x" outside the root or give
 // "a//b" and "a/b" as two members for one file.
 std::string CpioArchive::normalise(std::string path) {
-  // Empty and `.` components go; `..` is refused: an unpacker would either climb out of
-  // its target directory or, like the kernel's, create an entry literally named `..`.
   std::string out;
   std::size_t i = 0;
   while (i <= path.size()) {
@@ -128,10 +126,13 @@ void CpioArchive::add_file(std::string path, std::string data, unsigned mode) {
   path = resolve(path);
   add_parents(path);
   entries_[path] = Entry{Entry::Kind::file, mode, std::move(data)};
+  if (!(mode & S_IROTH)) private_ = true;
 }
 
 void CpioArchive::add_host_file(std::string path, const std::filesystem::path& host, unsigned mode) {
   add_file(std::move(path), read_file(host), mode);
+  struct stat st{};
+  if (::stat(host.c_str(), &st) == 0 && !(st.st_mode & S_IROTH)) private_ = true;
 }
 
 void CpioArchive::add_symlink(std::string path, std::string target) {

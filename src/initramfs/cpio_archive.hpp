@@ -43,6 +43,9 @@ public:
   std::string resolve(const std::string& path, bool follow_last = false) const;
 
   bool contains(const std::string& path) const { return entries_.count(resolve(path)) != 0; }
+  // True once a file that others may not read went in (its mode, or its host file's,
+  // lacks o+r): the archive is then written 0600, not 0644, like what it holds.
+  bool private_content() const { return private_; }
   std::size_t size() const { return entries_.size(); }
 
   // Writes the archive. mtime comes from SOURCE_DATE_EPOCH when set, else 0.
@@ -61,6 +64,7 @@ private:
   const std::string* link_target(const std::string& path) const;
   std::map<std::string, Entry> entries_;  // std::map: sorted, so parents come first
   std::map<std::string, std::string> assumed_links_;
+  bool private_ = false;
 };
 
 // One uncompressed newc archive holding the entries of `first` then `second` (later

@@ -234,7 +234,7 @@ void ModuleTree::visit(const std::string& name, const std::string& wanted_by, st
   auto soft = [&](const std::string& raw) {
     const std::string d = normalise(raw);
     if (files_.count(d)) return visit(d, name, seen, done, out);
-    if (builtin_.count(d)) return;
+    // A built-in name can also be an alias of loadable modules (crc32: crc32_pclmul).
     for (const auto& m : resolve_alias_all(raw))
       if (!builtin_.count(m)) visit(m, name, seen, done, out);
   };

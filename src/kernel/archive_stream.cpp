@@ -128,6 +128,13 @@ ArchiveReader new_reader() {
 
 } // namespace
 
+// libarchive's message, or a stand-in: it is null for some failures, and a null
+// char* cannot be formatted.
+static const char* why(archive* a) {
+  const char* m = archive_error_string(a);
+  return m ? m : "unknown error";
+}
+
 ArchiveStream::ArchiveStream(const std::filesystem::path& path, SourceKind kind) : path_(path) {
   reader_ = new_reader();
   if (kind == SourceKind::iso) {
@@ -140,7 +147,7 @@ ArchiveStream::ArchiveStream(const std::filesystem::path& path, SourceKind kind)
     outer_ = new_reader();
     archive_read_support_format_ar(outer_.get());
     if (archive_read_open_filename(outer_.get(), path.c_str(), block_size) != ARCHIVE_OK)
-      throw Error(fmt::format("cannot open {}: {}", path.string(), archive_error_string(outer_.get())), std::string(corrupt_hint));
+      throw Error(fmt::format("cannot open {}: {}", path.string(), why(outer_.get())), std::string(corrupt_hint));
     archive_entry* e = nullptr;
     for (;;) {
       int r = archive_read_next_header(outer_.get(), &e);
@@ -148,9 +155,10 @@ ArchiveStream::ArchiveStream(const std::filesystem::path& path, SourceKind kind)
         throw Error(fmt::format("{} is an ar archive without a data.tar member: not a Debian package", path.string()),
                     std::string(corrupt_hint));
       if (r < ARCHIVE_WARN)
-        throw Error(fmt::format("cannot read {}: {}", path.string(), archive_error_string(outer_.get())),
+        throw Error(fmt::format("cannot read {}: {}", path.string(), why(outer_.get())),
                     std::string(corrupt_hint));
-      if (std::string_view(archive_entry_pathname(e)).starts_with("data.tar")) break;
+      const char* name = archive_entry_pathname(e);
+      if (name && std::string_view(name).starts_with("data.tar")) break;
     }
     feeder_->outer = outer_.get();
   } else {

@@ -77,3 +77,15 @@ TEST_CASE("accelerator choice follows the KVM probe") {
   }
   CHECK_THROWS_AS(choose_accel("xen"), Error);
 }
+
+TEST_CASE("paths with commas stay one value in QEMU options (no second path=)") {
+  VmConfig c = sample();
+  c.shares = {{"host9p", "/t/x,path=/", true}};
+  c.qmp_socket = "/t/a,b/qmp.sock";
+  c.serial_ports = {{"qb.status", "/t/a,b/qb.status.sock"}};
+  auto a = build_qemu_argv(c);
+  CHECK(has_part(a, "local,id=fs0,path=/t/x,,path=/,security_model=none"));
+  CHECK_FALSE(has_part(a, "path=/t/x,path="));
+  CHECK(has(a, "unix:/t/a,,b/qmp.sock,server=on,wait=off"));
+  CHECK(has_part(a, "socket,id=port0,path=/t/a,,b/qb.status.sock,server=off"));
+}

@@ -287,10 +287,12 @@ std::vector<std::uint32_t> run_pass(int root_fd, Tree& tree, const std::vector<s
   std::vector<std::uint32_t> again;
   auto settle = [&](std::uint32_t idx, Outcome& o) {
     Entry& e = tree.entries[idx];
-    // What is at the path now (beneath the root): the descriptor's own fstat for a
-    // streamed read, else a fresh look.
+    // What is at the path now: the descriptor's own fstat for a streamed read, else a
+    // fresh lstat. (A plain fstatat: the content was read beneath the root; should a
+    // swapped directory lead this lstat elsewhere, the device and inode differ from the
+    // walk's and the file counts as changed. One system call, not three, per file.)
     struct stat st{};
-    bool seen = o.have_after ? (st = o.after, true) : io::stat_beneath(root_fd, e.path.c_str(), st) == 0;
+    bool seen = o.have_after ? (st = o.after, true) : ::fstatat(root_fd, e.path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
     const bool same = seen && same_stat(e, st);
     if (o.error) {
       // An error on a path that is still the file the walk saw is the file's own

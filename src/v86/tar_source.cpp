@@ -25,6 +25,13 @@ using ArchiveReader = std::unique_ptr<archive, Deleter<archive_read_free>>;
 
 namespace {
 
+// libarchive's message, which is null for some failures (a fuzzed archive found one:
+// formatting a null char* threw, and the export died with "internal error").
+const char* archive_why(archive* a) {
+  const char* m = archive_error_string(a);
+  return m ? m : "unrecognised or damaged data";
+}
+
 struct TarBuilder {
   Tree tree;
   std::unordered_map<std::string, std::uint32_t> index;  // path -> entry
@@ -83,7 +90,7 @@ Tree read_tar(const std::filesystem::path& file, const SourceOptions& o, BlobSto
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
   if (archive_read_open_filename(a.get(), file.c_str(), 1 << 16) != ARCHIVE_OK)
-    throw Error(fmt::format("cannot read {}: {}", file.string(), archive_error_string(a.get())),
+    throw Error(fmt::format("cannot read {}: {}", file.string(), archive_why(a.get())),
                 "SOURCE must be a directory or a tar archive (plain, .gz, .xz, .zst)");
   TarBuilder b;
   std::string content, rel;
@@ -94,7 +101,7 @@ Tree read_tar(const std::filesystem::path& file, const SourceOptions& o, BlobSto
     int r = archive_read_next_header(a.get(), &ae);
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN)
-      throw Error(fmt::format("corrupt archive {}: {}", file.string(), archive_error_string(a.get())));
+      throw Error(fmt::format("corrupt archive {}: {}", file.string(), archive_why(a.get())));
     ++n_members;
     const char* raw = archive_entry_pathname(ae);
     if (!raw || !normalise_path(raw, rel)) {
@@ -212,7 +219,7 @@ Tree read_tar(const std::filesystem::path& file, const SourceOptions& o, BlobSto
       r = archive_read_data_block(a.get(), &buf, &len, &off);
       if (r == ARCHIVE_EOF) break;
       if (r < ARCHIVE_WARN)
-        throw Error(fmt::format("corrupt archive {} at {}: {}", file.string(), printable(rel), archive_error_string(a.get())));
+        throw Error(fmt::format("corrupt archive {} at {}: {}", file.string(), printable(rel), archive_why(a.get())));
       if (off < 0 || static_cast<std::uint64_t>(off) < pos || static_cast<std::uint64_t>(off) + len > total)
         throw Error(fmt::format("corrupt archive {} at {}: a data block lies outside the member's {} bytes",
                                 file.string(), printable(rel), total));

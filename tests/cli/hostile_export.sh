@@ -114,7 +114,7 @@ done
 
 # 7. ENOSPC writing fs.json: the export fails and leaves no blob behind.
 if [[ $(id -u) -eq 0 ]] && mkdir -p "$T/mnt" && mount -t tmpfs -o size=$((4096 * 150)) tmpfs "$T/mnt" 2>/dev/null; then
-  trap 'touch "$T/stop4" "$T/stop5"; wait; umount "$T/mnt" 2>/dev/null; rm -rf "$T"' EXIT
+  trap 'touch "$T/stop4" "$T/stop5"; wait; umount "$T/mnt" 2>/dev/null || true; rm -rf "$T"' EXIT
   mkdir -p "$T/big/with-a-rather-long-directory-name-to-make-fs.json-larger"
   # 145 distinct one-page files: their blobs fit, fs.json (long names: about 10
   # pages) does not.

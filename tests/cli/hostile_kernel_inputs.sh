@@ -9,33 +9,19 @@ command -v zstd >/dev/null || skip "zstd missing"
 [[ -x /usr/bin/time ]] || skip "/usr/bin/time missing"
 rss_kb() { awk '/Maximum resident/ {print $6}' "$1"; }
 
-# A synthetic bzImage (the layout of src/kernel/bzimage_test.cpp): a boot header with
-# version string VERSION, PAYLOAD (a file) as the compressed kernel, PAD zero bytes.
+# A synthetic bzImage (tests/fuzz/make_seeds.py's, the layout of bzimage_test.cpp): a
+# boot header with version string VERSION, PAYLOAD (a file, or - for a gzip magic and
+# zeros) as the compressed kernel, then PAD zero bytes.
 make_bzimage() {  # OUT VERSION PAYLOAD PAD
-  python3 - "$@" <<'PY'
-import os, struct, sys
-out, version, payload, pad = sys.argv[1], sys.argv[2].encode(), sys.argv[3], int(sys.argv[4])
-plen = os.path.getsize(payload) if payload != "-" else 64
-d = bytearray(1024 + 512)
-d[0x1f1] = 1
-d[0x202:0x206] = b"HdrS"
-struct.pack_into("<H", d, 0x206, 0x020f)
-struct.pack_into("<H", d, 0x20e, 0x300 - 0x200)
-struct.pack_into("<H", d, 0x236, 1)
-d[0x300:0x300 + len(version) + 1] = version + b"\0"
-struct.pack_into("<II", d, 0x248, 0x100, plen)
+  PYTHONDONTWRITEBYTECODE=1 python3 - "$QB_SOURCE_DIR/tests/fuzz" "$@" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from make_seeds import bzimage
+out, version, payload, pad = sys.argv[2], sys.argv[3].encode(), sys.argv[4], int(sys.argv[5])
+data = bzimage(b"\x1f\x8b" + b"\0" * 62 if payload == "-" else open(payload, "rb").read(), version)
 with open(out, "wb") as f:
-    f.write(bytes(d[:1024 + 0x100]))
-    if payload == "-":
-        f.write(b"\x1f\x8b" + b"\0" * 62)
-    else:
-        with open(payload, "rb") as p:
-            while True:
-                b = p.read(1 << 20)
-                if not b: break
-                f.write(b)
-    f.write(b"\0" * 64)
-    f.truncate(f.tell() + pad)
+    f.write(data)
+    f.truncate(len(data) + pad)
 PY
 }
 

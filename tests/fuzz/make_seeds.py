@@ -5,10 +5,12 @@ save_state lays it out, synthetic bzImages and ELF headers, a small kernel .deb,
 cpio path lists. Usage: make_seeds.py [CORPUS_DIR]"""
 import gzip, io, lzma, os, struct, sys, tarfile, zlib
 
-out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
+out = sys.argv[1] if len(sys.argv) > 1 and __name__ == "__main__" else os.path.join(os.path.dirname(__file__), "corpus")
 
 
 def put(target, name, data):
+    if __name__ != "__main__":
+        return  # imported for its helpers (tests/cli/hostile_kernel_inputs.sh)
     d = os.path.join(out, target)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), "wb") as f:

@@ -11,7 +11,7 @@ src=$(cd "$here/../.." && pwd)
 secs=${1:-20}
 shift || true
 build=${QB_FUZZ_BUILD:-$src/build-fuzz}
-all=(tar state fs_json bzimage elf deb cpio_path)
+all=(tar state fs_json bzimage elf deb cpio_path config)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all[@]}")
 
