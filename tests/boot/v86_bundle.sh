@@ -18,7 +18,7 @@ node "$QB_SOURCE_DIR/tests/v86/boot_bundle.mjs" "$pkg" "$T/plain" "quickboot-exa
   fail "the plain bundle did not boot in v86"
 
 qb -q export "$T/root" --out "$T/zstd" --zstd --kernel "$kid"
-ls "$T/zstd" | grep -q '\.bin\.zst$' || fail "no zstd blobs"
+compgen -G "$T/zstd/*.bin.zst" >/dev/null || fail "no zstd blobs"
 node "$QB_SOURCE_DIR/tests/v86/boot_bundle.mjs" "$pkg" "$T/zstd" "quickboot-example: userspace reached" ||
   fail "the zstd bundle did not boot in v86"
 

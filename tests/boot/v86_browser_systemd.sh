@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# A real Debian bookworm i386 tree with systemd (debootstrap, cached per machine) boots
+# in real v86 in headless Chromium from `export --kernel` + `quickboot serve`: systemd
+# (the tree's own /sbin/init) reaches multi-user.target, `systemctl --failed` lists
+# nothing, and modules are loaded from the modules the export added from the store.
+# The test's copy of the tree gets one unit that reports on the serial console.
+source "$(dirname "$0")/../common.inc"
+source "$QB_SOURCE_DIR/tests/cli/serve.inc"
+for t in node npm; do command -v $t >/dev/null || { [ -n "${CI:-}" ] && fail "$t missing in CI"; skip "$t not installed"; }; done
+[ -x /usr/bin/chromium ] || { [ -n "${CI:-}" ] && fail "chromium missing in CI"; skip "chromium not installed"; }
+modules=$(bash "$QB_SOURCE_DIR/tests/v86/install_puppeteer.sh")
+bash "$QB_SOURCE_DIR/tests/v86/install_v86.sh" >/dev/null
+tree=$("$QB_SOURCE_DIR/tests/trees/debian.sh" systemd-i386)
+cp -a "$tree" "$T/tree"
+cat >"$T/tree/etc/systemd/system/qb-report.service" <<'UNIT'
+[Unit]
+Description=quickboot test report
+After=multi-user.target
+
+[Service]
+Type=oneshot
+StandardOutput=file:/dev/ttyS0
+ExecStart=/bin/sh -c 'echo "qb-report: failed units: [$(systemctl --failed --no-legend --plain | tr "\\n" ";")]"; echo "qb-report: modules: [$(cut -d" " -f1 /proc/modules | sort | tr "\\n" " ")]"; echo "qb-report: modules from $(ls -d /lib/modules/*)"; echo "qb-report: done"'
+UNIT
+ln -s ../qb-report.service "$T/tree/etc/systemd/system/multi-user.target.wants/qb-report.service"
+
+use_shared_kernel 686
+kid=$(qb --json kernel list | python3 -c 'import json,sys; print([k for k in json.load(sys.stdin) if k["arch"]=="i686"][0]["id"])')
+# console=ttyS0 last: /dev/console (systemd's status lines) is the serial port.
+qb export "$T/tree" --out "$T/site" --kernel "$kid" --append console=ttyS0 2>"$T/export.log" || { cat "$T/export.log"; fail "export failed"; }
+grep -q "the export adds the kernel's modules" "$T/export.log" || { cat "$T/export.log"; fail "the modules were not added"; }
+start_serve "$T/site"
+nice node "$QB_SOURCE_DIR/tests/v86/browser_boot.mjs" "$modules" "$URL" "qb-report: done" 3000 \
+  "$T/chromium" "$T/serial" >"$T/stats.json" || {
+  cat "$T/stats.json"; tail -c 4000 "$T/serial"; fail "systemd did not reach multi-user.target in Chromium"; }
+cat "$T/stats.json"
+grep -a "qb-report" "$T/serial"
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert not s["failed"], s["failed"]' "$T/stats.json" || fail "failed requests"
+grep -aq "Reached target.*Multi-User System" "$T/serial" || fail "multi-user.target was not reached"
+grep -aq "qb-report: failed units: \[\]" "$T/serial" || fail "systemctl --failed is not empty"
+grep -aq "qb-report: modules: \[.*autofs4" "$T/serial" || fail "autofs4 was not loaded from the bundle's modules"
+grep -aq "Failed to find module" "$T/serial" && fail "systemd could not find a module"
+stop_serve
+echo PASS
