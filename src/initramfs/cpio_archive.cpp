@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "core/file_util.hpp"
+#include "initramfs/path_components.hpp"
 
 namespace qb::initramfs {
 
@@ -66,17 +67,7 @@ const std::string* CpioArchive::link_target(const std::string& path) const {
 
 std::string CpioArchive::resolve(const std::string& path, bool follow_last) const {
   std::vector<std::string> todo, done;
-  auto push_front = [&](const std::string& p) {
-    std::vector<std::string> parts;
-    for (std::size_t i = 0; i <= p.size();) {
-      auto j = p.find('/', i);
-      if (j == std::string::npos) j = p.size();
-      if (j > i) parts.emplace_back(p, i, j - i);
-      i = j + 1;
-    }
-    todo.insert(todo.end(), parts.rbegin(), parts.rend());  // todo is a stack: back is next
-  };
-  push_front(normalise(path));
+  push_components(todo, normalise(path));
   int hops = 0;
   while (!todo.empty()) {
     std::string c = std::move(todo.back());
@@ -96,7 +87,7 @@ std::string CpioArchive::resolve(const std::string& path, bool follow_last) cons
     }
     if (++hops > 40) throw Error(fmt::format("initramfs path '{}': too many levels of symlinks", path));
     if (!target->empty() && target->front() == '/') done.clear();
-    push_front(*target);
+    push_components(todo, *target);
   }
   std::string out;
   for (const auto& d : done) out += (out.empty() ? "" : "/") + d;

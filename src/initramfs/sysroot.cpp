@@ -8,24 +8,9 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "initramfs/path_components.hpp"
 
 namespace qb::initramfs {
-
-namespace {
-
-// Pushes the components of `p` so that the first one is popped first.
-void push_components(std::vector<std::string>& stack, const std::string& p) {
-  std::vector<std::string> parts;
-  for (std::size_t i = 0; i <= p.size();) {
-    auto j = p.find('/', i);
-    if (j == std::string::npos) j = p.size();
-    if (j > i) parts.emplace_back(p, i, j - i);
-    i = j + 1;
-  }
-  stack.insert(stack.end(), parts.rbegin(), parts.rend());
-}
-
-} // namespace
 
 fs::path path_in_root(const fs::path& root, const std::string& guest, bool follow_last) {
   std::vector<std::string> todo;
