@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `quickboot watch --no-guest --export`: 5,000 files changed at once make one cycle,
-# and its export equals a fresh full export of the same tree.
+# `quickboot watch --no-guest --export`: 5,000 files changed at once are coalesced into
+# few cycles (one on a quiet machine), and the export ends equal to a fresh full export
+# of the same tree. No assertion rests on a time window: a busy machine may stall the
+# writer past the debounce and split the batch, which costs a cycle, never a change.
 source "$(dirname "$0")/../common.inc"
 mkdir -p "$T/tree/data"
 for i in $(seq 1 50); do echo "seed $i" > "$T/tree/data/seed$i"; done
@@ -19,16 +21,22 @@ for i in range(5000):
     with open(os.path.join(sys.argv[1], f"f{i:05d}"), "w") as f:
         f.write(f"content {i}\n")
 PY
-wait_for '"ok":true' "$T/cycles"
-sleep 2   # anything still coming would be a second cycle
-kill -INT $pid; wait $pid || true
-n=$(grep -c '"summary"' "$T/cycles")
-[ "$n" -eq 1 ] || { cat "$T/cycles"; fail "5,000 files gave $n cycles, not 1"; }
+# The tree is final now: its fresh export is what the watcher's output must become.
 "$QUICKBOOT" -q export "$T/tree" --out "$T/fresh"
+for _ in $(seq 1 3000); do   # hang guard only (300 s)
+  cmp -s "$T/out/fs.json" "$T/fresh/fs.json" && break
+  sleep 0.1
+done
+kill -INT $pid; wait $pid || true
 cmp -s "$T/out/fs.json" "$T/fresh/fs.json" || {
   cat "$T/cycles"; diff <(tr ']' '\n' <"$T/out/fs.json") <(tr ']' '\n' <"$T/fresh/fs.json") | head -20
   fail "watch export differs from a fresh export"
 }
+n=$(grep -c '"summary"' "$T/cycles")
+grep -q '"ok":false' "$T/cycles" && { cat "$T/cycles"; fail "a cycle failed"; }
+# Coalescing: one cycle per file would be 5,000; a batch split by stalls is a few.
+[ "$n" -ge 1 ] && [ "$n" -le 100 ] || { cat "$T/cycles"; fail "5,000 files gave $n cycles"; }
+echo "5,000 files: $n cycle(s)"
 diff <(cd "$T/out" && ls | grep -v '^fs.json$' | sort) <(cd "$T/fresh" && ls | grep -v '^fs.json$' | sort) >/dev/null ||
   fail "blob sets differ"
 echo PASS
