@@ -234,7 +234,18 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
       }
     }
     vm_shares.push_back({"qbmods", p.kernel.modules_dir, true});
-    if (need_mods) shares.push_back(fmt::format("qbmods|{}|ro", modpath));
+    if (need_mods) {
+      // The guest creates the mount point from the initramfs, where an absolute symlink
+      // in the rootfs (/lib/modules -> /modroot/lib/modules) points outside the new root:
+      // mount at the path it names inside the rootfs, as the rootfs itself resolves it.
+      std::string mount_at = modpath;
+      try {
+        auto rel = initramfs::path_in_root(rootfs, modpath).lexically_relative(rootfs);
+        if (!rel.empty() && *rel.begin() != "..") mount_at = "/" + rel.string();
+      } catch (const Error&) {  // a loop: the check above or the guest reports it
+      }
+      shares.push_back(fmt::format("qbmods|{}|ro", mount_at));
+    }
   }
 
   p.scratch = make_temp_dir(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", "quickboot-boot");
