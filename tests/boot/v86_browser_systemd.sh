@@ -20,7 +20,7 @@ After=multi-user.target
 [Service]
 Type=oneshot
 StandardOutput=file:/dev/ttyS0
-ExecStart=/bin/sh -c 'echo "qb-report: failed units: [$(systemctl --failed --no-legend --plain | tr "\\n" ";")]"; echo "qb-report: modules: [$(cut -d" " -f1 /proc/modules | sort | tr "\\n" " ")]"; echo "qb-report: modules from $(ls -d /lib/modules/*)"; echo "qb-report: done"'
+ExecStart=/bin/sh -c 'echo "qb-report: multi-user.target $(systemctl is-active multi-user.target)"; echo "qb-report: failed units: [$(systemctl --failed --no-legend --plain | tr "\\n" ";")]"; echo "qb-report: modules: [$(cut -d" " -f1 /proc/modules | sort | tr "\\n" " ")]"; echo "qb-report: modules from $(ls -d /lib/modules/*)"; echo "qb-report: done"'
 UNIT
 ln -s ../qb-report.service "$T/tree/etc/systemd/system/multi-user.target.wants/qb-report.service"
 
@@ -36,7 +36,9 @@ nice node "$QB_SOURCE_DIR/tests/v86/browser_boot.mjs" "$modules" "$URL" "qb-repo
 cat "$T/stats.json"
 grep -a "qb-report" "$T/serial"
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert not s["failed"], s["failed"]' "$T/stats.json" || fail "failed requests"
-grep -aq "Reached target.*Multi-User System" "$T/serial" || fail "multi-user.target was not reached"
+# Asked of systemd itself: its "Reached target" status line is printed only when the
+# boot is slow enough for `quiet`'s automatic status output to switch on.
+grep -aq "qb-report: multi-user.target active" "$T/serial" || fail "multi-user.target was not reached"
 grep -aq "qb-report: failed units: \[\]" "$T/serial" || fail "systemctl --failed is not empty"
 grep -aq "qb-report: modules: \[.*autofs4" "$T/serial" || fail "autofs4 was not loaded from the bundle's modules"
 grep -aq "Failed to find module" "$T/serial" && fail "systemd could not find a module"
