@@ -24,6 +24,11 @@ constexpr std::size_t chunk = 1 << 20;
 // that memory.
 constexpr std::size_t max_vmlinux = std::size_t{512} << 20;
 
+// The xz/lzma header names the dictionary the decoder must allocate, up to 4 GiB, before
+// a byte of output: a forged header would take that memory at once. xz -9 needs 65 MiB
+// and kernels are built with far smaller dictionaries; 256 MiB refuses only forgeries.
+constexpr std::uint64_t max_lzma_memory = std::uint64_t{256} << 20;
+
 [[noreturn]] void too_large(std::string_view what, Compression c) {
   throw Error(fmt::format("cannot decompress {}: its {} payload grows past {} MiB, larger than any kernel", what,
                           compression_name(c), max_vmlinux >> 20),
@@ -67,8 +72,8 @@ std::string gunzip(std::string_view in, std::size_t hint, std::string_view what)
 
 std::string unxz(std::string_view in, std::size_t hint, std::string_view what, Compression c) {
   lzma_stream s = LZMA_STREAM_INIT;
-  lzma_ret r = c == Compression::xz ? lzma_stream_decoder(&s, UINT64_MAX, 0)
-                                    : lzma_alone_decoder(&s, UINT64_MAX);
+  lzma_ret r = c == Compression::xz ? lzma_stream_decoder(&s, max_lzma_memory, 0)
+                                    : lzma_alone_decoder(&s, max_lzma_memory);
   if (r != LZMA_OK) throw Error("liblzma: cannot initialise the decoder");
   std::unique_ptr<lzma_stream, Deleter<lzma_end>> guard(&s);
   std::string out(hint ? hint : chunk, '\0');
@@ -82,6 +87,10 @@ std::string unxz(std::string_view in, std::size_t hint, std::string_view what, C
     used = out.size() - s.avail_out;
     if (r == LZMA_STREAM_END) break;
     if (used > max_vmlinux) too_large(what, c);
+    if (r == LZMA_MEMLIMIT_ERROR)
+      throw Error(fmt::format("cannot decompress {}: its {} header asks for a dictionary over {} MiB, which no "
+                              "kernel uses", what, compression_name(c), max_lzma_memory >> 20),
+                  "this is not a usable kernel image (damaged, or made to exhaust memory)");
     if (r != LZMA_OK) corrupt(what, c, fmt::format("liblzma error {}", static_cast<int>(r)));
   }
   out.resize(used);

@@ -130,3 +130,16 @@ TEST_CASE("decompress: truncated or corrupt data is an Error naming the image") 
   }
   CHECK_THROWS_AS(decompress(Compression::unknown, "abcdef", 0, "x"), qb::Error);
 }
+
+TEST_CASE("decompress: an lzma header asking for a 4 GiB dictionary is refused before allocating it") {
+  // .lzma ("alone") header: properties byte, dictionary size (LE32), uncompressed size
+  // (LE64, unknown). The fuzzer's find: liblzma allocated the named dictionary at once.
+  std::string forged("\x5d\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff", 13);
+  forged += std::string(64, '\0');
+  try {
+    decompress(Compression::lzma, forged, 0, "bzImage-forged");
+    FAIL("no error");
+  } catch (const qb::Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("bzImage-forged") && Catch::Contains("dictionary"));
+  }
+}

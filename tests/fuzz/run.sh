@@ -2,6 +2,8 @@
 # Builds the libFuzzer targets (clang, ASan + UBSan, tree build-fuzz) and runs each for
 # SECONDS_PER_TARGET seconds (default 20) from its seed corpus, one after the other.
 # Usage: tests/fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
+# The seed is fixed (QB_FUZZ_SEED, default 1): a run is then a prefix of any longer run
+# from the same corpus, so what CI explores in its short budget was explored before.
 # Exits 1 when a target crashes, leaks, times out or runs out of memory; the input that
 # did it is kept in build-fuzz/findings/<target>/. New inputs found go to
 # build-fuzz/corpus/<target>/ (not committed; copy the interesting ones to corpus/).
@@ -39,7 +41,7 @@ for t in "${targets[@]}"; do
   # still go to libFuzzer's copy of stderr). -rss_limit_mb and -timeout catch
   # unbounded memory and hangs; -max_len lets tar and .deb inputs grow.
   if TMPDIR=$scratch "$build/tests/fuzz/fuzz_$t" "$corpus" "$here/corpus/$t" -max_total_time="$secs" \
-      -close_fd_mask=2 -rss_limit_mb=2048 -timeout=30 -max_len=65536 -print_final_stats=1 \
+      -seed="${QB_FUZZ_SEED:-1}" -close_fd_mask=2 -rss_limit_mb=2048 -timeout=30 -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="$findings/" >"$log" 2>&1; then
     grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" | sed 's/^/   /' || true
   else
