@@ -52,9 +52,23 @@ mk=$(median "$mk_runs" mk_cmd)
 dcold=$(median "$runs" qb_cold)
 qb_cached >/dev/null 2>&1
 dwarm=$(median "$runs" qb_cached)
+# The same cache hit when the output has to be written again (it was removed).
+qb_cached_copy() { rm -f "$W/d.img"; qb_cached; }
+dcopy=$(median "$runs" qb_cached_copy)
+# An edited hook: the install hooks run again, the modules' base archive is reused.
+hookdir=$W/edited-hooks; mkdir -p "$hookdir/install"
+qb_edit() {
+  printf 'build() { add_file /etc/hostname /etc/qb-edit-%s; }\n' "$(date +%s%N)" >"$hookdir/install/edited"
+  "$QB" initrd build --rootfs "$ORACLE_ROOT" "${qb_hooks[@]}" --hooks "$hookdir" --hook edited --compress zstd -o "$W/e.img"
+}
+qb_edit >/dev/null 2>&1
+dedit=$(median "$runs" qb_edit)
 printf '%-52s %8s\n' "default HOOKS, zstd (wall ms)" "ms"
 printf '%-52s %8s\n' "mkinitcpio v41 -g (median of $mk_runs)" "$mk"
 printf '%-52s %8s\n' "quickboot cold (--no-cache, median of $runs)" "$dcold"
-printf '%-52s %8s\n' "quickboot cached (median of $runs)" "$dwarm"
+printf '%-52s %8s\n' "quickboot cached, output in place (median of $runs)" "$dwarm"
+printf '%-52s %8s\n' "quickboot cached, output rewritten (median of $runs)" "$dcopy"
+printf '%-52s %8s\n' "quickboot after a hook edit (median of $runs)" "$dedit"
 printf 'image bytes: mkinitcpio %s, quickboot %s\n' "$(stat -c %s "$ORACLE_ROOT/tmp/bench.img")" "$(stat -c %s "$W/d.img")"
-echo "mkinitcpio/quickboot-cold ratio: $(ratio "$mk" "$dcold")   goals: cold >= 20x faster, cached < 15 ms"
+echo "mkinitcpio/quickboot-cold ratio: $(ratio "$mk" "$dcold")   mkinitcpio/hook-edit ratio: $(ratio "$mk" "$dedit")"
+echo "goals: cold >= 20x faster, cached < 15 ms"

@@ -11,6 +11,7 @@
 #include "core/log.hpp"
 #include "core/paths.hpp"
 #include "initramfs/builder.hpp"
+#include "initramfs/image_install.hpp"
 #include "kernel/store.hpp"
 
 namespace qb::cli {
@@ -23,7 +24,8 @@ void add_initrd_command(CLI::App& app, GlobalOptions& g) {
   auto* build = initrd->add_subcommand("build",
       "Build a mkinitcpio-compatible initramfs for a kernel in the store: static busybox,\n"
       "quickboot's runtime (or the rootfs's own with --runtime rootfs), the 9p_root hook,\n"
-      "your hooks, and exactly the modules they need. Cached: an unchanged build is a copy.");
+      "your hooks, and exactly the modules they need. Cached: an unchanged build is a\n"
+      "cache hit, and an output that is still the copy made last time is left alone.");
   auto opts = std::make_shared<InitrdOptions>();
   auto out = std::make_shared<std::string>();
   add_initrd_options(*build, *opts);

@@ -17,6 +17,9 @@ void add_initrd_options(CLI::App& cmd, InitrdOptions& o, bool with_rootfs) {
   cmd.add_option("--runtime", o.runtime,
                  "quickboot, or rootfs: use the rootfs's own mkinitcpio runtime (/usr/lib/initcpio/init)")
       ->check(CLI::IsMember({"quickboot", "rootfs"}));
+  cmd.add_option("--hook-timeout", o.hook_timeout,
+                 "Seconds the install hooks may run in all before the build stops, naming the hook (default 300)")
+      ->check(CLI::Range(1u, 86400u));
   if (with_rootfs)
     cmd.add_option("--rootfs", o.rootfs,
                    "System to build from: its /etc/initcpio and /usr/lib/initcpio hooks are searched (run only when "
@@ -43,6 +46,7 @@ initramfs::InitrdSpec make_initrd_spec(const InitrdOptions& o, const kernel::Ker
   }
   s.compression = initramfs::parse_compression(o.compress);
   s.runtime = o.runtime == "rootfs" ? initramfs::Runtime::rootfs : initramfs::Runtime::quickboot;
+  s.hook_timeout = std::chrono::seconds(o.hook_timeout);
   return s;
 }
 

@@ -62,10 +62,10 @@ std::string read_regular_file(const fs::path& path, std::size_t max_bytes) {
   return out;
 }
 
-void write_file_atomic(const fs::path& path, std::string_view data, unsigned mode) {
+void write_file_atomic(const fs::path& path, std::string_view data, unsigned mode, bool durable) {
   AtomicFile f(path, mode);
   f.write(data);
-  f.commit();
+  f.commit(durable);
 }
 
 fs::path make_temp_dir(const fs::path& parent, std::string_view prefix) {

@@ -20,9 +20,11 @@ std::string read_regular_file(const fs::path& path, std::size_t max_bytes);
 // "a FIFO", "a directory", ... for a stat mode: error messages about non-regular files.
 std::string_view file_type_name(unsigned mode);
 
-// Writes atomically: a temp file in the same directory, fsync'd, then renamed over `path`.
-// An interrupted write leaves the previous content of `path` in place.
-void write_file_atomic(const fs::path& path, std::string_view data, unsigned mode = 0644);
+// Writes atomically: a temp file in the same directory, fsync'd (unless not `durable`),
+// then renamed over `path`. An interrupted write leaves the previous content of `path`
+// in place. Not durable is for caches that check what they read back: after a power
+// loss the file may be empty or short.
+void write_file_atomic(const fs::path& path, std::string_view data, unsigned mode = 0644, bool durable = true);
 
 // A fresh directory under `parent` (created if needed) named PREFIX.XXXXXX. Scratch:
 // a SIGINT/SIGTERM/SIGHUP removes it (core/signals.hpp) unless remove_all_quiet

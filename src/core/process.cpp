@@ -138,22 +138,34 @@ void Process::terminate(std::chrono::milliseconds grace) {
   if (group_) ::kill(-pid_, SIGKILL);
 }
 
-CaptureResult run_capture(const std::vector<std::string>& argv, const std::filesystem::path& cwd) {
+CaptureResult run_capture(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+                          std::chrono::milliseconds timeout) {
   ProcessOptions o;
   o.argv = argv;
   o.cwd = cwd;
   o.in = Stdio::null;
   o.out = Stdio::pipe;
   o.err = Stdio::pipe;
-  o.new_process_group = false;
+  o.new_process_group = timeout.count() > 0;
   Process p(o);
   CaptureResult r{};
   pollfd fds[2] = {{p.stdout_fd(), POLLIN, 0}, {p.stderr_fd(), POLLIN, 0}};
   std::string* bufs[2] = {&r.out, &r.err};
   int open_count = 2;
   char buf[65536];
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (open_count > 0) {
-    if (::poll(fds, 2, -1) < 0) {
+    int wait_ms = -1;
+    if (timeout.count() > 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        r.timed_out = true;
+        p.terminate();
+        break;
+      }
+      wait_ms = static_cast<int>(std::min<long long>(left.count(), 1000));
+    }
+    if (::poll(fds, 2, wait_ms) < 0) {
       if (errno == EINTR) continue;
       break;
     }

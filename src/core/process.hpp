@@ -59,8 +59,12 @@ private:
 struct CaptureResult {
   int exit_code;  // -1 when killed by a signal
   std::string out, err;
+  bool timed_out = false;  // stopped (with what it started) after the timeout
 };
 // Runs to completion capturing stdout and stderr. Throws Error when it cannot start.
-CaptureResult run_capture(const std::vector<std::string>& argv, const std::filesystem::path& cwd = {});
+// With a timeout (> 0), the program runs in its own process group, and the whole group
+// is stopped when the time is up: a child left holding the pipes cannot keep us waiting.
+CaptureResult run_capture(const std::vector<std::string>& argv, const std::filesystem::path& cwd = {},
+                          std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
 } // namespace qb

@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <future>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -25,6 +28,7 @@
 #include "initramfs/sysroot.hpp"
 #include "initramfs/lz4_legacy.hpp"
 #include "initramfs/module_closure.hpp"
+#include "initramfs/zstd_frames.hpp"
 
 namespace qb::initramfs {
 
@@ -110,6 +114,16 @@ std::string render_config(const std::vector<std::string>& modules, const std::ve
                      join(modules), join(names), join(names), join(names), join(reversed), join(reversed));
 }
 
+// Where a cold build spends its time, for `--verbose`.
+struct PhaseClock {
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  void mark(std::string_view phase) {
+    auto now = std::chrono::steady_clock::now();
+    log::debug("initrd build: {} in {:.1f} ms", phase, std::chrono::duration<double, std::milli>(now - last).count());
+    last = now;
+  }
+};
+
 } // namespace
 
 InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
@@ -159,7 +173,19 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
       }
       return true;
     };
-    if (!meta.is_discarded() && fs::exists(meta.value("base", ""), ec) && sources_unchanged()) {
+    // The cache's files are written without fsync: after a power loss one may be empty
+    // or short, and its recorded size says so.
+    auto sizes_match = [&] {
+      try {
+        const auto& sz = meta.at("sizes");
+        return fs::file_size(image) == sz.at("image").get<std::uintmax_t>() &&
+               fs::file_size(meta.at("base").get<std::string>()) == sz.at("base").get<std::uintmax_t>() &&
+               fs::file_size(result.overlay_archive) == sz.at("overlay").get<std::uintmax_t>();
+      } catch (const std::exception&) {
+        return false;
+      }
+    };
+    if (!meta.is_discarded() && sizes_match() && sources_unchanged()) {
       result.cached = true;
       result.base_image = meta.value("base", "");
       result.module_settings = meta.value("module_settings", false);
@@ -171,6 +197,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   }
 
   // Cold path from here on: validate busybox and run the install hooks.
+  PhaseClock clock;
   Busybox bb = find_busybox(spec.kernel.arch);
   const fs::path sysroot = spec.rootfs ? *spec.rootfs : fs::path("/");
   // The hooks' staging directories start with the image's layout, as mkinitcpio's do.
@@ -178,13 +205,15 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     fs::path dir;
     ~Staging() { remove_all_quiet(dir); }
   } staging{make_temp_dir(cache_dir, ".build")};
-  InstallEnv env{sysroot, staging.dir / "root", staging.dir / "early", spec.kernel.release, spec.kernel.modules_dir};
+  InstallEnv env{sysroot, staging.dir / "root", staging.dir / "early", spec.kernel.release, spec.kernel.modules_dir,
+                 spec.hook_timeout};
   for (const char* d : {"usr/bin", "usr/lib", "etc", "run", "tmp", "dev", "proc", "sys", "new_root"})
     fs::create_directories(env.buildroot / d);
   for (const auto& [path, target] : kLayoutLinks) fs::create_symlink(target, env.buildroot / path);
   fs::create_directories(env.earlyroot);
   InstallRequests req = run_install_hooks(hooks, env, bb.path);
 
+  clock.mark("hooks ran");
   // Modules: what the hooks ask for plus --module, closed over their dependencies.
   ModuleTree tree(spec.kernel.modules_dir, spec.kernel.release);
   // Keyed by the tree's path and identity: a store entry's modules never change.
@@ -194,6 +223,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   CpioArchive o, early;
   for (const auto& [path, target] : kLayoutLinks) o.assume_symlink(path, target);
   ApplyOutput applied = apply_install_actions(req.actions, env, tree, o, early);
+  clock.mark("actions applied");
   pack_staging_dir(env.buildroot, o, applied.paths);
   pack_staging_dir(env.earlyroot, early, applied.paths);
   // mkinitcpio's base hook copies the tree's own /init and /init_functions: the chosen
@@ -214,6 +244,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   wanted.insert(wanted.end(), applied.modules.begin(), applied.modules.end());
   auto mods = tree.closure(wanted);
 
+  clock.mark("modules closed");
   // ---- base archive: busybox, runtime, modules. Cached by its own key.
   Sha256 base_key;
   base_key.update(fmt::format("{}\n{}\n{}\n{}\n", kLayoutVersion, spec.kernel.release, to_string(spec.compression),
@@ -222,30 +253,43 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   for (const auto& m : mods) base_key.update(file_identity(m.path));
   for (const auto& m : load_order) base_key.update("load " + m + "\n");
   const fs::path base_path = cache_dir / ("base-" + to_hex(base_key.finish()).substr(0, 32) + ".cpio");
-  std::string base;
+  // The base archive is built (read, compressed, cached) on its own thread while this
+  // one makes the overlay: on a cache miss both are mostly compression.
+  std::future<std::string> base_future;
+  std::optional<std::string> reused_base;
   if (fs::exists(base_path, ec)) {
-    base = read_file(base_path);
+    // Written without fsync: one that a power loss cut short is rebuilt, not reused.
+    std::string cached = read_file(base_path);
+    if (archive_complete(cached, archive_compression(spec.compression))) reused_base = std::move(cached);
+  }
+  if (reused_base) {
+    base_future = std::async(std::launch::deferred, [&] { return std::move(*reused_base); });
   } else {
-    CpioArchive a;
-    for (const char* d : {"new_root", "proc", "sys", "dev", "run", "tmp", "usr/bin", "usr/lib", "etc", "qb"})
-      a.add_dir(d);
-    for (const auto& [path, target] : kLayoutLinks) a.add_symlink(path, target);
-    a.add_char_device("dev/console", 5, 1, 0600);
-    a.add_char_device("dev/null", 1, 3, 0666);
-    a.add_host_file("usr/bin/busybox", bb.path, 0755);
-    for (const auto& applet : bb.applets) a.add_symlink("usr/bin/" + applet, "busybox");
-    for (const auto& [name, path] : runtime) a.add_host_file(name, path, name == "init" ? 0755 : 0644);
-    const std::string moddir = "usr/lib/modules/" + spec.kernel.release + "/";
-    for (const auto& m : mods) a.add_file(moddir + m.rel_path, read_maybe_compressed(m.path), 0644);
-    a.add_file(moddir + "modules.dep", render_modules_dep(mods));
-    // The modules the runtime loads, for a snapshot boot to load before the snapshot point.
-    std::string preload;
-    for (const auto& m : load_order) preload += (preload.empty() ? "" : " ") + m;
-    a.add_file("qb/preload", preload + "\n");
-    for (const char* f : {"modules.builtin", "modules.builtin.modinfo", "modules.order"})
-      if (fs::exists(spec.kernel.modules_dir / f, ec)) a.add_host_file(moddir + f, spec.kernel.modules_dir / f, 0644);
-    base = a.write(archive_compression(spec.compression));
-    write_file_atomic(base_path, base);
+    base_future = std::async(std::launch::async, [&] {
+      CpioArchive a;
+      for (const char* d : {"new_root", "proc", "sys", "dev", "run", "tmp", "usr/bin", "usr/lib", "etc", "qb"})
+        a.add_dir(d);
+      for (const auto& [path, target] : kLayoutLinks) a.add_symlink(path, target);
+      a.add_char_device("dev/console", 5, 1, 0600);
+      a.add_char_device("dev/null", 1, 3, 0666);
+      a.add_host_file("usr/bin/busybox", bb.path, 0755);
+      for (const auto& applet : bb.applets) a.add_symlink("usr/bin/" + applet, "busybox");
+      for (const auto& [name, path] : runtime) a.add_host_file(name, path, name == "init" ? 0755 : 0644);
+      const std::string moddir = "usr/lib/modules/" + spec.kernel.release + "/";
+      for (const auto& m : mods) a.add_file(moddir + m.rel_path, read_maybe_compressed(m.path), 0644);
+      a.add_file(moddir + "modules.dep", render_modules_dep(mods));
+      // The modules the runtime loads, for a snapshot boot to load before the snapshot point.
+      std::string preload;
+      for (const auto& m : load_order) preload += (preload.empty() ? "" : " ") + m;
+      a.add_file("qb/preload", preload + "\n");
+      std::error_code exists_ec;
+      for (const char* f : {"modules.builtin", "modules.builtin.modinfo", "modules.order"})
+        if (fs::exists(spec.kernel.modules_dir / f, exists_ec))
+          a.add_host_file(moddir + f, spec.kernel.modules_dir / f, 0644);
+      std::string packed = a.write(archive_compression(spec.compression));
+      write_file_atomic(base_path, packed, 0644, false);
+      return packed;
+    });
   }
 
   // ---- overlay archive: /config, hooks, files the install hooks and --add asked for.
@@ -273,12 +317,19 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   };
   for (const auto& p : applied.paths) result.module_settings |= module_setting(p);
   for (const auto& [host, guest] : spec.adds) result.module_settings |= module_setting(guest);
-  std::string overlay = o.write(archive_compression(spec.compression));
+  // Serialised once: the uncompressed copy is for snapshot boots, the compressed one
+  // goes into the image.
+  const std::string overlay_raw = o.write(Compression::none);
+  const Compression overlay_compression = archive_compression(spec.compression);
+  std::string overlay = overlay_compression == Compression::none ? overlay_raw
+                        : overlay_compression == Compression::zstd ? zstd_compress(overlay_raw, 1)
+                                                                    : o.write(overlay_compression);
   // Files only root may read (an --add of /etc/shadow, say) keep the image private.
   const unsigned image_mode = o.private_content() || early.private_content() ? 0600 : 0644;
-  write_file_atomic(result.overlay_archive,
-                    archive_compression(spec.compression) == Compression::none ? overlay : o.write(Compression::none),
-                    image_mode);
+  write_file_atomic(result.overlay_archive, overlay_raw, image_mode, false);
+  std::string base = base_future.get();
+  const std::size_t base_bytes = base.size();
+  clock.mark("base and overlay archives");
   result.base_image = base_path;
   if (spec.compression == Compression::lz4) {
     base = lz4_legacy_compress(base + overlay);
@@ -295,6 +346,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     out.write(overlay);
     out.commit(false);
   }
+  clock.mark("image written");
   result.bytes = early_cpio.size() + base.size() + overlay.size();
   result.modules = load_order;
   for (const auto& h : runtime_hooks) result.hooks.push_back(h.name);
@@ -304,24 +356,10 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     if (seen_sources.insert(s).second) sources.push_back({s.string(), file_identity(s)});
   nlohmann::json meta = {{"modules", result.modules},  {"hooks", result.hooks},
                          {"base", base_path.string()}, {"module_settings", result.module_settings},
-                         {"sources", sources}};
-  write_file_atomic(meta_path, meta.dump());
+                         {"sources", sources},
+                         {"sizes", {{"image", result.bytes}, {"base", base_bytes}, {"overlay", overlay_raw.size()}}}};
+  write_file_atomic(meta_path, meta.dump(), 0644, false);
   return result;
-}
-
-void install_image(const fs::path& image, const fs::path& out) {
-  // Atomic (rename) but not fsync'd: the image can always be rebuilt from the cache,
-  // and an fsync of a few MB costs more than the whole cached build.
-  AtomicFile f(out, copy_mode(image));
-  Fd in(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in) throw Error::from_errno("cannot open", image);
-  // In-kernel copy (a reflink where the filesystem can): no trip through user space.
-  for (;;) {
-    ssize_t n = ::copy_file_range(in.get(), nullptr, f.fd(), nullptr, 1 << 30, 0);
-    if (n < 0) throw Error::from_errno("cannot copy the image to", out);
-    if (n == 0) break;
-  }
-  f.commit(false);
 }
 
 } // namespace qb::initramfs

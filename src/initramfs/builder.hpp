@@ -3,6 +3,7 @@
 // small archive of the hooks and per-build files, which later entries override. Both
 // are cached by a key over every input, so an unchanged build is a file copy and a
 // hook edit rebuilds only the small part.
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -32,6 +33,7 @@ struct InitrdSpec {
   Compression compression = Compression::none;
   Runtime runtime = Runtime::quickboot;
   bool default_hooks = true;              // 9p_root first, quickboot last
+  std::chrono::seconds hook_timeout{300};  // the install hooks' time in all
 };
 
 struct InitrdResult {
@@ -53,8 +55,5 @@ struct InitrdResult {
 
 // Throws Error for every bad input, naming it and where it was looked for.
 InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir);
-
-// Copies `image` to `out` atomically: the previous `out` stays intact on failure.
-void install_image(const fs::path& image, const fs::path& out);
 
 } // namespace qb::initramfs

@@ -67,6 +67,11 @@ private:
   bool private_ = false;
 };
 
+// Whether `archive` (as CpioArchive::write made it with `compression`) is whole: an
+// uncompressed one ends with its trailer, a zstd one's frames are all there, a gzip one
+// has its header. A cheap check for cache files written without fsync.
+bool archive_complete(std::string_view archive, Compression compression);
+
 // One uncompressed newc archive holding the entries of `first` then `second` (later
 // entries win on extraction). Readers such as busybox cpio stop at the first trailer,
 // so archives meant for them cannot simply be concatenated. Throws Error when `first`

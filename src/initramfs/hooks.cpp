@@ -102,7 +102,7 @@ InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const 
       "MODULES_DECOMPRESS=no\ndeclare -A _autodetect_cache=()\n{}\n",
       shell_quote(env.buildroot.string()), shell_quote(env.earlyroot.string()), shell_quote(env.kernel_release),
       shell_quote(env.sysroot.string()), shell_quote(env.modules_dir.string()), kInstallEnv);
-  auto r = run_capture(argv);
+  auto r = run_capture(argv, {}, env.hook_timeout);
   std::string current;
   bool finished = false;
   std::istringstream in(r.out);
@@ -121,6 +121,15 @@ InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const 
       throw Error(fmt::format("install hook '{}' ({}) {}{}", arg(1), file, arg(2), r.err.empty() ? "" : ":\n" + r.err),
                   "fix the hook, or leave it out of HOOKS");
     } else req.actions.push_back({current, kind, {f.begin() + 1, f.end()}});
+  }
+  if (r.timed_out) {
+    std::string file;
+    for (const auto& h : hooks)
+      if (h.name == current && h.install) file = " (" + h.install->string() + ")";
+    throw Error(fmt::format("install hook '{}'{} did not finish within {} s and was stopped", current.empty() ? "?" : current,
+                            file, env.hook_timeout.count()),
+                "look in its build() for an endless loop or a command waiting for input; "
+                "--hook-timeout SECONDS allows more time");
   }
   if (!finished && !current.empty())
     throw Error(fmt::format("install hook '{}' ended the build shell (exit status {}){}", current, r.exit_code,

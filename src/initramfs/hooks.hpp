@@ -1,6 +1,7 @@
 #pragma once
 // Finding runtime hooks (hooks/NAME) and install hooks (install/NAME) in the hook
 // directories, and running install hooks' build() to learn what they add.
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -51,6 +52,9 @@ struct InstallEnv {
   fs::path earlyroot;    // $EARLYROOT, for the early (uncompressed) archive
   std::string kernel_release;  // $KERNELVERSION
   fs::path modules_dir;        // the kernel's lib/modules/<release>
+  // All install hooks together may take this long; then the build stops, naming the
+  // hook that was running (a loop, a command waiting for input).
+  std::chrono::seconds hook_timeout{300};
 };
 
 // Runs every install hook's build() in one bash process with mkinitcpio's build
@@ -58,7 +62,8 @@ struct InstallEnv {
 // syntax-checks every runtime hook with busybox sh -n. Install hooks are code run on
 // the host with quickboot's privileges.
 // Throws Error naming the hook file on a syntax error (bash's message has the line), a
-// hook without build(), and a build() that called `error` or whose add_* call failed.
+// hook without build(), a build() that called `error` or whose add_* call failed, and
+// hooks still running after env.hook_timeout.
 InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const InstallEnv& env,
                                   const fs::path& busybox);
 

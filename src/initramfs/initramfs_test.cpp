@@ -117,3 +117,16 @@ TEST_CASE("cpio: paths go through known symlinks; no directory entry replaces on
   CHECK_THROWS_AS(o.add_file("etc/../../x", "x"), Error);
   CHECK_THROWS_AS(o.add_file("/", "x"), Error);
 }
+
+TEST_CASE("archive_complete: a cache file cut short is told from a whole one") {
+  CpioArchive a;
+  a.add_file("etc/x", std::string(100000, 'x'));
+  for (auto c : {Compression::none, Compression::zstd}) {
+    INFO(to_string(c));
+    const std::string whole = a.write(c);
+    CHECK(archive_complete(whole, c));
+    CHECK_FALSE(archive_complete(whole.substr(0, whole.size() / 2), c));
+    CHECK_FALSE(archive_complete("", c));
+    CHECK_FALSE(archive_complete(std::string(whole.size(), '\0'), c));
+  }
+}

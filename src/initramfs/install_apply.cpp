@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "initramfs/decompress.hpp"
 #include "initramfs/elf_deps.hpp"
+#include "initramfs/ere.hpp"
 #include "initramfs/sysroot.hpp"
 
 namespace qb::initramfs {
@@ -232,17 +233,18 @@ private:
     const auto keep = split(detected, '\x1f');
     const std::set<std::string> only(keep.begin(), keep.end());
     // mkinitcpio greps (ERE) the module files' paths under /lib/modules/KVER.
-    std::vector<std::regex> want, skip;
+    const std::string where = fmt::format("install hook '{}'", hook_);
+    std::vector<Ere> want, skip;
     for (const auto& p : split(patterns, '\x1f'))
-      if (p.front() != '-') want.emplace_back(p, std::regex::extended);
-    for (const auto& f : split(filters, '\x1f')) skip.emplace_back(f, std::regex::extended);
+      if (p.front() != '-') want.emplace_back(p, where);
+    for (const auto& f : split(filters, '\x1f')) skip.emplace_back(f, where);
     const std::string prefix = "/lib/modules/" + env_.kernel_release + "/";
     const std::string dir = mods_.dir().string() + "/";
     for (const auto& [name, path] : mods_.files()) {
       std::string p = prefix + (path.rfind(dir, 0) == 0 ? path.substr(dir.size()) : path);
       bool hit = false;
-      for (const auto& r : want) hit = hit || std::regex_search(p, r);
-      for (const auto& r : skip) hit = hit && !std::regex_search(p, r);
+      for (const auto& r : want) hit = hit || r.search(p);
+      for (const auto& r : skip) hit = hit && !r.search(p);
       if (hit && (only.empty() || only.count(name))) out.modules.push_back(name);
     }
   }
@@ -250,7 +252,7 @@ private:
   // mkinitcpio's *_modules_from_symbol: the modules under the directories whose text
   // (NUL- or newline-separated strings, as grep reads a binary) starts with the symbol.
   void symbol_modules(const std::string& symbol, const std::string& dirs, const std::string& detected) {
-    const std::regex re("^(" + symbol + ")", std::regex::extended);
+    const std::string where = fmt::format("install hook '{}'", hook_);
     const auto keep = split(detected, '\x1f');
     const std::set<std::string> only(keep.begin(), keep.end());
     const std::string base = mods_.dir().string() + "/";
@@ -265,17 +267,7 @@ private:
       bool under = false;
       for (const auto& p : prefixes) under = under || path.rfind(p, 0) == 0;
       if (!under) continue;
-      const std::string data = read_maybe_compressed(path);
-      bool hit = false;
-      for (std::size_t i = 0; i < data.size() && !hit;) {
-        std::size_t j = data.find_first_of(std::string_view("\0\n", 2), i);
-        if (j == std::string::npos) j = data.size();
-        if (j > i && std::regex_search(data.begin() + static_cast<long>(i), data.begin() + static_cast<long>(j), re,
-                                       std::regex_constants::match_continuous))
-          hit = true;
-        i = j + 1;
-      }
-      if (!hit) continue;
+      if (!any_line_starts_with(read_maybe_compressed(path), symbol, where)) continue;
       ++found;
       if (only.empty() || only.count(name)) out.modules.push_back(name);
     }

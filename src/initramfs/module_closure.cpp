@@ -107,6 +107,7 @@ ModuleTree::ModuleTree(fs::path modules_dir, std::string release)
   ctx_ = kmod_new(dir_.c_str(), no_config);
   if (!ctx_) throw Error("libkmod: cannot create a context for " + dir_.string());
   kmod_set_log_priority(ctx_, 0);
+  has_alias_index_ = fs::exists(dir_ / "modules.alias.bin", ec) && fs::exists(dir_ / "modules.dep.bin", ec);
 }
 
 ModuleTree::~ModuleTree() {
@@ -201,23 +202,38 @@ void ModuleTree::scan_aliases() {
   if (!alias_cache_.empty()) write_file_atomic(alias_cache_, text);
 }
 
-std::vector<std::string> ModuleTree::resolve_alias_all(const std::string& alias) {
-  scan_aliases();
+std::vector<std::string> ModuleTree::lookup_alias(const std::string& alias) {
   std::vector<std::string> out;
-  for (const auto& [pattern, name] : aliases_)
-    if (::fnmatch(pattern.c_str(), alias.c_str(), 0) == 0 && std::find(out.begin(), out.end(), name) == out.end())
-      out.push_back(name);
+  if (has_alias_index_) {
+    // depmod's modules.alias.bin (the store runs depmod when it adds a kernel): a
+    // lookup instead of reading the .modinfo of every module of the tree.
+    kmod_list* list = nullptr;
+    if (kmod_module_new_from_lookup(ctx_, alias.c_str(), &list) < 0) return out;
+    kmod_list* l;
+    kmod_list_foreach(l, list) {
+      kmod_module* m = kmod_module_get_module(l);
+      std::string name = normalise(kmod_module_get_name(m));
+      kmod_module_unref(m);
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+    }
+    kmod_module_unref_list(list);
+  } else {
+    scan_aliases();
+    for (const auto& [pattern, name] : aliases_)
+      if (::fnmatch(pattern.c_str(), alias.c_str(), 0) == 0 && std::find(out.begin(), out.end(), name) == out.end())
+        out.push_back(name);
+  }
   std::sort(out.begin(), out.end());
   return out;
 }
 
+std::vector<std::string> ModuleTree::resolve_alias_all(const std::string& alias) { return lookup_alias(alias); }
+
 std::string ModuleTree::resolve_alias(const std::string& alias) {
   load_builtin_aliases();
   if (auto it = builtin_aliases_.find(alias); it != builtin_aliases_.end()) return it->second;
-  scan_aliases();
-  for (const auto& [pattern, name] : aliases_)
-    if (::fnmatch(pattern.c_str(), alias.c_str(), 0) == 0) return name;
-  return {};
+  auto all = lookup_alias(alias);
+  return all.empty() ? std::string() : all.front();
 }
 
 void ModuleTree::visit(const std::string& name, const std::string& wanted_by, std::set<std::string>& seen,

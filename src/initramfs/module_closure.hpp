@@ -58,7 +58,9 @@ private:
   const Info& info(const std::string& name);
   std::string resolve_alias(const std::string& alias);  // empty when none
   std::vector<std::string> resolve_alias_all(const std::string& alias);
+  std::vector<std::string> lookup_alias(const std::string& alias);  // sorted module names
   void scan_aliases();
+  bool has_alias_index_ = false;
   fs::path alias_cache_;
   void visit(const std::string& name, const std::string& wanted_by, std::set<std::string>& seen,
              std::set<std::string>& done, std::vector<ModuleFile>& out);

@@ -58,4 +58,18 @@ grep -q "install hook 'tools': udev rule 60-no-such.rules not found" "$T/e" || {
 # A hook that exits the build shell is named.
 printf 'build() {\n    exit 4\n}\n' > "$T/h/install/tools"
 expect_fail 1 "install hook 'tools' ended the build shell (exit status 4)" -- qb initrd build --hooks "$T/h" --hook tools -o "$T/k.img"
+# A hook that never returns (and a child holding the pipes) is stopped after
+# --hook-timeout, named, and the previous image stays in place.
+cp "$T/k.img" "$T/k.before"
+printf 'build() {
+    sleep 987654 &
+    while :; do :; done
+}
+' > "$T/h/install/tools"
+expect_fail 1 "install hook 'tools' ($T/h/install/tools) did not finish within 2 s and was stopped" -- \
+  qb initrd build --hook-timeout 2 --hooks "$T/h" --hook tools -o "$T/k.img"
+grep -q -- "--hook-timeout SECONDS allows more time" "$T/err" || { cat "$T/err"; fail "the timeout message does not say how to allow more"; }
+cmp -s "$T/k.img" "$T/k.before" || fail "a stopped build changed the previous image"
+for _ in $(seq 50); do pgrep -f "sleep 987654" >/dev/null || break; sleep 0.2; done  # SIGKILLed: gone once reaped
+pgrep -f "sleep 987654" >/dev/null && { pkill -f "sleep 987654"; fail "the hook's child outlived the stopped build"; }
 echo PASS
