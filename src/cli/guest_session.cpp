@@ -270,7 +270,8 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
     fs::path ctl = p.scratch / "ctl";
     fs::create_directories(ctl);
     write_file_atomic(ctl / "boot.cpio",
-                      initramfs::join_newc(read_file(built.overlay_archive), per_boot.write(initramfs::Compression::none)),
+                      initramfs::join_newc(initramfs::read_overlay_archive(built.overlay_archive),
+                                           per_boot.write(initramfs::Compression::none)),
                       copy_mode(built.overlay_archive));
     vm_shares.push_back({"qbctl", ctl, true});
     initrd = built.base_image;

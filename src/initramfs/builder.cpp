@@ -35,7 +35,7 @@ namespace qb::initramfs {
 namespace {
 
 // Bump when the image layout changes, so old cache entries are not reused.
-constexpr const char* kLayoutVersion = "qb-initrd-9";
+constexpr const char* kLayoutVersion = "qb-initrd-10";
 
 // The merged-/usr layout of the base archive (mkinitcpio's): the overlay archive is told
 // about these links so that nothing it holds replaces them with a directory.
@@ -124,7 +124,17 @@ struct PhaseClock {
   }
 };
 
+// Zero padding to a 4-byte boundary, as CpioArchive::write pads its zstd output.
+std::string pad4(std::string s) {
+  s.resize((s.size() + 3) & ~std::size_t{3}, '\0');
+  return s;
+}
+
 } // namespace
+
+std::string read_overlay_archive(const fs::path& path) {
+  return zstd_decompress(read_file(path), path.string());
+}
 
 InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   const auto names = hook_list(spec);
@@ -158,7 +168,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   InitrdResult result;
   result.image = image;
   result.key = hex;
-  result.overlay_archive = cache_dir / (hex.substr(0, 32) + ".overlay.cpio");
+  result.overlay_archive = cache_dir / (hex.substr(0, 32) + ".overlay.cpio.zst");
   std::error_code ec;
   if (fs::exists(image, ec) && fs::exists(meta_path, ec) && fs::exists(result.overlay_archive, ec)) {
     auto meta = nlohmann::json::parse(read_file(meta_path), nullptr, false);
@@ -317,16 +327,18 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   };
   for (const auto& p : applied.paths) result.module_settings |= module_setting(p);
   for (const auto& [host, guest] : spec.adds) result.module_settings |= module_setting(guest);
-  // Serialised once: the uncompressed copy is for snapshot boots, the compressed one
-  // goes into the image.
+  // Serialised once. The image gets it compressed as asked; snapshot boots get it from
+  // a zstd copy in the cache (a third of the bytes to write; the same bytes when the
+  // image is zstd too).
   const std::string overlay_raw = o.write(Compression::none);
   const Compression overlay_compression = archive_compression(spec.compression);
   std::string overlay = overlay_compression == Compression::none ? overlay_raw
-                        : overlay_compression == Compression::zstd ? zstd_compress(overlay_raw, 1)
+                        : overlay_compression == Compression::zstd ? pad4(zstd_compress(overlay_raw, 1))
                                                                     : o.write(overlay_compression);
+  const std::string overlay_zst = overlay_compression == Compression::zstd ? overlay : zstd_compress(overlay_raw, 1);
   // Files only root may read (an --add of /etc/shadow, say) keep the image private.
   const unsigned image_mode = o.private_content() || early.private_content() ? 0600 : 0644;
-  write_file_atomic(result.overlay_archive, overlay_raw, image_mode, false);
+  write_file_atomic(result.overlay_archive, overlay_zst, image_mode, false);
   std::string base = base_future.get();
   const std::size_t base_bytes = base.size();
   clock.mark("base and overlay archives");
@@ -357,7 +369,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   nlohmann::json meta = {{"modules", result.modules},  {"hooks", result.hooks},
                          {"base", base_path.string()}, {"module_settings", result.module_settings},
                          {"sources", sources},
-                         {"sizes", {{"image", result.bytes}, {"base", base_bytes}, {"overlay", overlay_raw.size()}}}};
+                         {"sizes", {{"image", result.bytes}, {"base", base_bytes}, {"overlay", overlay_zst.size()}}}};
   write_file_atomic(meta_path, meta.dump(), 0644, false);
   return result;
 }

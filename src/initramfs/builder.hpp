@@ -44,8 +44,8 @@ struct InitrdResult {
   bool cached = false;
   std::string key;
   // The two halves, for a snapshot boot: the base archive (busybox, runtime, modules) is
-  // the initrd; the overlay (/config, hooks, install-hook files), uncompressed, reaches
-  // the guest after the snapshot point.
+  // the initrd; the overlay (/config, hooks, install-hook files) reaches the guest after
+  // the snapshot point. The overlay is kept zstd-compressed: read_overlay_archive.
   fs::path base_image;
   fs::path overlay_archive;
   // The overlay holds modprobe.d settings or firmware: they must be in place before
@@ -55,5 +55,9 @@ struct InitrdResult {
 
 // Throws Error for every bad input, naming it and where it was looked for.
 InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir);
+
+// The uncompressed newc archive of InitrdResult::overlay_archive. Throws Error naming
+// the file when it is damaged.
+std::string read_overlay_archive(const fs::path& path);
 
 } // namespace qb::initramfs

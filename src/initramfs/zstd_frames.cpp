@@ -30,4 +30,24 @@ std::string zstd_compress(std::string_view raw, int level) {
   return out;
 }
 
+std::string zstd_decompress(std::string_view data, std::string_view what) {
+  std::string out;
+  auto bad = [&](std::string_view detail) {
+    return Error(fmt::format("{} is not a complete zstd archive ({})", what, detail),
+                 "remove it; quickboot rebuilds it (it is a cache file)");
+  };
+  while (data.find_first_not_of('\0') != std::string_view::npos) {
+    const std::size_t frame = ZSTD_findFrameCompressedSize(data.data(), data.size());
+    if (ZSTD_isError(frame)) throw bad(ZSTD_getErrorName(frame));
+    const unsigned long long size = ZSTD_getFrameContentSize(data.data(), frame);
+    if (size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR) throw bad("no content size");
+    const std::size_t at = out.size();
+    out.resize(at + size);
+    const std::size_t n = ZSTD_decompress(out.data() + at, size, data.data(), frame);
+    if (ZSTD_isError(n) || n != size) throw bad(ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame");
+    data.remove_prefix(frame);
+  }
+  return out;
+}
+
 } // namespace qb::initramfs

@@ -10,4 +10,8 @@ namespace qb::initramfs {
 // (at least one worker), so the bytes are the same on every machine.
 std::string zstd_compress(std::string_view raw, int level);
 
+// The content of what zstd_compress made (frames one after the other, zero padding
+// allowed after them). Throws Error naming `what` when it is not such data.
+std::string zstd_decompress(std::string_view data, std::string_view what);
+
 } // namespace qb::initramfs
