@@ -49,6 +49,19 @@ std::vector<std::string> split_words(const std::string& s, const char* seps) {
   return out;
 }
 
+// Modules that a module loads by name when it runs, not through depends= or softdep=:
+// fat mounts with the kernel's default codepage and charset (CONFIG_FAT_DEFAULT_CODEPAGE
+// = 437, CONFIG_FAT_DEFAULT_IOCHARSET = ascii), ocfs2 needs configfs mounted, and the
+// checksum drivers are found through their crypto- aliases.
+std::vector<const char*> runtime_requests(const std::string& module) {
+  if (module == "fat") return {"nls_ascii", "nls_cp437"};
+  if (module == "ocfs2") return {"configfs"};
+  if (module == "btrfs") return {"libcrc32c"};
+  if (module == "f2fs") return {"crypto-crc32"};
+  if (module == "ext4") return {"crypto-crc32c"};
+  return {};
+}
+
 } // namespace
 
 std::string module_rel_path(const std::string& path) {
@@ -266,6 +279,9 @@ void ModuleTree::visit(const std::string& name, const std::string& wanted_by, st
   out.push_back({name, path, module_rel_path(relative_to(path, dir_)), inf.depends});
   done.insert(name);
   for (const auto& d : inf.post) soft(d);
+  // What these modules ask for at run time through request_module(), which no .modinfo
+  // declares (mkinitcpio adds the same, as optional modules).
+  for (const char* q : runtime_requests(name)) soft(q);
 }
 
 std::string render_modules_dep(const std::vector<ModuleFile>& mods) {
@@ -302,18 +318,20 @@ std::vector<ModuleFile> ModuleTree::closure(const std::vector<std::string>& name
     if (auto ko = raw.find(".ko"); ko != std::string::npos && ko > 0) raw.resize(ko);
     std::string name = normalise(raw);
     if (builtin_.count(name)) continue;
-    if (optional && !files_.count(name)) {
-      load_builtin_aliases();
-      if (!builtin_aliases_.count(raw)) continue;
-    }
     if (!files_.count(name)) {
-      std::string real = resolve_alias(raw);
-      if (real.empty())
+      // An alias (sha256, fs-9p, crypto-crc32c): every module of the tree that provides
+      // it, as modinfo lists them for mkinitcpio's add_module.
+      std::vector<std::string> loadable;
+      for (const auto& m : resolve_alias_all(raw))
+        if (!builtin_.count(m)) loadable.push_back(m);
+      if (loadable.empty()) {
+        if (!resolve_alias(raw).empty() || optional) continue;  // built in, or not wanted badly
         throw Error(fmt::format("module '{}' not found: no {}.ko in {} and no module or built-in has that alias",
                                 raw, name, dir_.string()),
                     "check the name (`quickboot kernel show` lists the kernel's modules directory)");
-      if (builtin_.count(real)) continue;
-      name = real;
+      }
+      for (const auto& m : loadable) visit(m, "", seen, done, out);
+      continue;
     }
     visit(name, "", seen, done, out);
   }
