@@ -4,7 +4,8 @@
 # `running` (or `degraded`, and then quickboot prints the failed units), no unit
 # failed, and CMD's stdout, stderr and status come back as with `run`. Both with the
 # boot snapshot and with --no-snapshot. A command the tree lacks is 127 (no boot of
-# systemd needed); a rootfs whose init is not systemd is a clear error.
+# systemd needed); a rootfs whose init is not systemd is a clear error. With --writable
+# the command's writes reach the tree.
 source "$(dirname "$0")/../common.inc"
 need_qemu
 use_shared_kernel
@@ -28,6 +29,17 @@ for mode in "" --no-snapshot; do
   grep -q "^to-stderr$" "$T/e" || { cat "$T/e"; fail "the command's stderr did not arrive ($mode)"; }
   grep -q "to-stderr" "$T/o" && fail "stderr mixed into stdout ($mode)"
 done
+
+# --writable: the guest's writes reach the tree (a copy: the cached tree stays clean);
+# quickboot's own unit lives in the guest's /run and never lands in the tree.
+cp -a "$SYSTEMD_TREE" "$T/wtree"
+rc=0
+timeout 1800 "$QUICKBOOT" -q run "$T/wtree" --boot --writable --timeout 1500 -- sh -c \
+  'systemctl is-active multi-user.target && echo written >/written-by-guest' >"$T/o" 2>"$T/e" || rc=$?
+[ "$rc" -eq 0 ] || { cat "$T/o" "$T/e"; fail "run --boot --writable gave $rc"; }
+[ "$(cat "$T/wtree/written-by-guest" 2>/dev/null)" = written ] || fail "the guest's write did not reach the tree (--writable)"
+[ -z "$(find "$T/wtree/etc" "$T/wtree/usr/lib/systemd" -name 'quickboot*')" ] || fail "quickboot's unit was left in the tree"
+rm -rf "$T/wtree"
 
 # Not found: 127 and the message, decided before systemd starts.
 rc=0
