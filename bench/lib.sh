@@ -8,7 +8,7 @@ trap 'rm -rf "$W"' EXIT
 export QUICKBOOT_HOME=${QB_BENCH_HOME:-$HOME/.cache/quickboot/bench-home}
 
 bench_kernel() {  # adds Debian's current amd64 kernel to the bench store once
-  if ! "$QB" kernel list --json 2>/dev/null | grep -q '"release"'; then
+  if ! grep -q '"release"' <<<"$("$QB" kernel list --json 2>/dev/null)"; then
     "$QB" -q kernel add "$("$ROOT/kernels/debian.sh" amd64)" --default >/dev/null
   fi
 }

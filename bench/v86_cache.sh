@@ -14,7 +14,7 @@ W=$(mktemp -d "${TMPDIR:-/var/tmp}/qb-v86-cache.XXXXXX")
 spid=
 trap '[ -n "$spid" ] && kill $spid 2>/dev/null; rm -rf "$W"' EXIT
 export QUICKBOOT_HOME=${QB_BENCH_HOME:-$HOME/.cache/quickboot/bench-home-686}
-if ! "$QB" kernel list --json 2>/dev/null | grep -q '"i686"'; then
+if ! grep -q '"i686"' <<<"$("$QB" kernel list --json 2>/dev/null)"; then
   "$QB" -q kernel add "$("$here/../kernels/debian.sh" 686)" >/dev/null
 fi
 kid=$("$QB" --json kernel list | python3 -c 'import json,sys; print([k for k in json.load(sys.stdin) if k["arch"]=="i686"][0]["id"])')

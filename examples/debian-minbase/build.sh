@@ -18,7 +18,7 @@ if [ ! -x "$dir/sbin/init" ] && [ ! -L "$dir/sbin/init" ]; then
 fi
 
 # The kernel: Debian's own, if the store has none yet.
-if ! "$qb" kernel list --json | grep -q '"release"'; then
+if ! grep -q '"release"' <<<"$("$qb" kernel list --json)"; then
   "$qb" kernel add "$("$(dirname "$0")/../../kernels/debian.sh" amd64)" --default
 fi
 

@@ -29,19 +29,19 @@ expect_fail 1 "expected HOST:GUEST" -- qb run "$T/root" --inject nocolon -- true
 # SIGKILL during a boot: QEMU dies with us (parent-death signal), nothing is left.
 "$QUICKBOOT" run "$T/root" --timeout 300 -- sleep 100 >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do pgrep -P $pid -f qemu-system >/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 1200); do pgrep -P $pid -f qemu-system >/dev/null && break; sleep 0.1; done  # hang guard only
 qemu=$(pgrep -P $pid -f qemu-system) || fail "QEMU did not start"
 sleep 1
 kill -KILL $pid
 wait $pid 2>/dev/null || true
-for _ in $(seq 1 50); do kill -0 "$qemu" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1 600); do kill -0 "$qemu" 2>/dev/null || break; sleep 0.1; done  # hang guard only
 kill -0 "$qemu" 2>/dev/null && { kill -KILL "$qemu"; fail "QEMU survived SIGKILL of quickboot"; }
 
 # SIGTERM: QEMU ended, runtime directory removed, exit 130.
 "$QUICKBOOT" run "$T/root" --timeout 300 -- sleep 100 >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do pgrep -P $pid -f qemu-system >/dev/null && break; sleep 0.1; done
-qemu=$(pgrep -P $pid -f qemu-system)
+for _ in $(seq 1 1200); do pgrep -P $pid -f qemu-system >/dev/null && break; sleep 0.1; done  # hang guard only
+qemu=$(pgrep -P $pid -f qemu-system) || fail "QEMU did not start"
 dir=$(tr '\0' '\n' < /proc/$qemu/cmdline | grep -o '/[^,]*quickboot-vm\.[^/]*' | head -n1)
 kill -TERM $pid
 rc=0; wait $pid || rc=$?

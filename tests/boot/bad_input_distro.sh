@@ -36,7 +36,7 @@ grep -q "remove or fix the symlink" "$T/err" || fail "no hint for the dangling s
 rm "$T/badmods/lib/modules" && mkdir -p "$T/badmods/usr/lib/modules" && ln -s ../usr/lib/modules "$T/badmods/lib/modules"
 out=$(timeout 600 "$QUICKBOOT" -q run "$T/badmods" --timeout 300 -- sh -c 'modprobe dummy && lsmod') ||
   fail "run with /lib/modules -> ../usr/lib/modules failed"
-echo "$out" | grep -q "^dummy " || { echo "$out"; fail "modprobe through the symlinked /lib/modules"; }
+grep -q "^dummy " <<<"$out" || { echo "$out"; fail "modprobe through the symlinked /lib/modules"; }
 
 # A modules tree without modules.order (a hand-built kernel, a trimmed package): the
 # kernel is added, indexed, and modules load.
@@ -51,5 +51,5 @@ mods=$(qb --json kernel list | jq -r '.[0].modules')
 [ ! -e "$mods/modules.order" ] && [ -s "$mods/modules.dep.bin" ] || fail "no indexes for a tree without modules.order"
 out=$(timeout 600 "$QUICKBOOT" -q run "$T/root" --timeout 300 -- sh -c 'modprobe dummy && lsmod') ||
   fail "run with a kernel lacking modules.order failed"
-echo "$out" | grep -q "^dummy " || { echo "$out"; fail "modprobe dummy with a kernel lacking modules.order"; }
+grep -q "^dummy " <<<"$out" || { echo "$out"; fail "modprobe dummy with a kernel lacking modules.order"; }
 echo PASS

@@ -58,7 +58,7 @@ for mode in "" --no-snapshot; do
   out=$(timeout 600 "$QUICKBOOT" -q run "$T/root" $mode --writable --timeout 600 --append \
     "disablehooks=9p_root root=host9p rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=65536" \
     -- cat /proc/mounts) || fail "default mount handler boot failed ($mode)"
-  echo "$out" | grep -q "^host9p / 9p .*msize=65536" || { echo "$out"; fail "root=/rootfstype=/rootflags= not used ($mode)"; }
+  grep -q "^host9p / 9p .*msize=65536" <<<"$out" || { echo "$out"; fail "root=/rootfstype=/rootflags= not used ($mode)"; }
   expect_fail 3 "cannot mount root 'nosuchtag' (type ext4" -- timeout 600 "$QUICKBOOT" run "$T/root" $mode --timeout 600 \
     --append "disablehooks=9p_root root=nosuchtag rootfstype=ext4" -- true
 

@@ -25,14 +25,14 @@ ln -s /lib/systemd/system/systemd-networkd.service "$T/net/etc/systemd/system/mu
 for mode in "" --no-snapshot; do
   out=$(timeout 900 "$QUICKBOOT" -q run "$SYSTEMD_TREE" $mode --timeout 600 -- sh -c \
     '/usr/sbin/modprobe dummy && lsmod') || fail "modprobe dummy failed ($mode)"
-  echo "$out" | grep -q "^dummy " || { echo "$out"; fail "dummy not loaded by the tree's modprobe ($mode)"; }
+  grep -q "^dummy " <<<"$out" || { echo "$out"; fail "dummy not loaded by the tree's modprobe ($mode)"; }
 
   out=$(timeout 1800 "$QUICKBOOT" -q run "$SYSTEMD_TREE" --boot --net user --overlay "$T/net" $mode --timeout 1500 -- sh -c \
-    'for i in $(seq 1 120); do ip route | grep -q "^default" && break; sleep 1; done; ip -4 -o addr show; ip route; lsmod') ||
+    'for i in $(seq 1 900); do ip route | grep -q "^default" && break; sleep 1; done; ip -4 -o addr show; ip route; lsmod') ||
     { echo "$out"; fail "run --boot --net user failed ($mode)"; }
-  echo "$out" | grep -q "^virtio_net " || { echo "$out"; fail "udev did not load virtio_net ($mode)"; }
-  echo "$out" | grep -q "inet 10\.0\.2\.15/" || { echo "$out"; fail "no DHCP address ($mode)"; }
-  echo "$out" | grep -q "^default via 10\.0\.2\.2 " || { echo "$out"; fail "no default route ($mode)"; }
+  grep -q "^virtio_net " <<<"$out" || { echo "$out"; fail "udev did not load virtio_net ($mode)"; }
+  grep -q "inet 10\.0\.2\.15/" <<<"$out" || { echo "$out"; fail "no DHCP address ($mode)"; }
+  grep -q "^default via 10\.0\.2\.2 " <<<"$out" || { echo "$out"; fail "no default route ($mode)"; }
 done
 
 # An entry from before the indexes: they are written on its next boot, with a notice.
@@ -46,6 +46,6 @@ rm -f "$QUICKBOOT_HOME/kernels/$id/modules/modules."*.bin "$QUICKBOOT_HOME/kerne
 out=$(timeout 900 "$QUICKBOOT" run "$SYSTEMD_TREE" --timeout 600 -- sh -c '/usr/sbin/modprobe dummy && lsmod' 2>"$T/e") ||
   { cat "$T/e"; fail "boot with an old entry failed"; }
 grep -q "writing the module indexes" "$T/e" || { cat "$T/e"; fail "no notice for the old entry's indexes"; }
-echo "$out" | grep -q "^dummy " || { echo "$out"; fail "dummy not loaded with lazily written indexes"; }
+grep -q "^dummy " <<<"$out" || { echo "$out"; fail "dummy not loaded with lazily written indexes"; }
 [ -s "$QUICKBOOT_HOME/kernels/$id/modules/modules.dep.bin" ] || fail "the indexes were not stored with the kernel"
 echo PASS

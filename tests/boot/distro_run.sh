@@ -9,7 +9,7 @@ use_systemd_tree
 
 for mode in "" --no-snapshot; do
   out=$(qb -q run "$SYSTEMD_TREE" $mode --timeout 900 -- ls --version) || fail "run -- ls --version failed ($mode)"
-  echo "$out" | head -n1 | grep -q "GNU coreutils" || { echo "$out"; fail "ls is not the tree's GNU ls ($mode)"; }
+  head -n1 <<<"$out" | grep -q "GNU coreutils" || { echo "$out"; fail "ls is not the tree's GNU ls ($mode)"; }
 
   out=$(qb -q run "$SYSTEMD_TREE" $mode --timeout 900 -- sh -c 'readlink /proc/$$/exe') || fail "run -- sh failed ($mode)"
   [ "$out" = /usr/bin/dash ] || fail "sh is '$out', not the tree's /usr/bin/dash ($mode)"
@@ -17,7 +17,7 @@ for mode in "" --no-snapshot; do
   # Programs the command starts come from the tree too (PATH inside the rootfs).
   out=$(qb -q run "$SYSTEMD_TREE" $mode --timeout 900 -- sh -c 'tar --version | head -n1; ip -V') ||
     fail "run -- sh -c 'tar; ip' failed ($mode)"
-  echo "$out" | grep -q "GNU tar" && echo "$out" | grep -q "iproute2" || { echo "$out"; fail "tar/ip not the tree's ($mode)"; }
+  grep -q "GNU tar" <<<"$out" && grep -q "iproute2" <<<"$out" || { echo "$out"; fail "tar/ip not the tree's ($mode)"; }
 
   rc=0
   qb -q run "$SYSTEMD_TREE" $mode --timeout 900 -- nosuchcmd >"$T/o" 2>"$T/e" || rc=$?

@@ -33,19 +33,18 @@ grep -q "hello-from-user-hook cmdline-var=42" "$T/o" || { cat "$T/o"; fail "user
 grep -q "my-mount-handler-ran on /new_root" "$T/o" || { cat "$T/o"; fail "mount_handler override not used"; }
 grep -q "quickboot-example: userspace reached" "$T/o" || { cat "$T/o"; fail "init not reached after custom mount"; }
 
-# 4. A failing hook: exit 3 with the hook named, in well under the timeout.
+# 4. A failing hook: exit 3 with the hook named; the guest powers off by itself (a run
+# that waited for --timeout would exit 124 instead).
 cat > "$T/hooks/hooks/failing" <<'H'
 run_hook() {
     echo "about to fail"
     return 7
 }
 H
-start=$(date +%s)
 rc=0
 qb run "$T/root" --hooks "$T/hooks" --hook failing --timeout 300 -- true >"$T/o" 2>"$T/e" || rc=$?
 [ "$rc" -eq 3 ] || { cat "$T/e"; fail "a failing hook gave exit $rc, not 3"; }
 grep -q "hook 'failing' failed (status 7)" "$T/e" || { cat "$T/e"; fail "failure message does not name the hook"; }
-[ $(( $(date +%s) - start )) -lt 120 ] || fail "a failing hook took too long to power off"
 
 # 5. The 9p_root hook exactly as v86's Arch guide writes it (mount without options).
 mkdir -p "$T/seed/hooks" "$T/seed/install"

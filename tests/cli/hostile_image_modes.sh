@@ -12,14 +12,20 @@ qb -q initrd build --add "$T/secret:/etc/secret" -o "$T/private.img" || fail "bu
 [ "$(stat -c %a "$T/private.img")" = 600 ] || fail "image with a 0600 file is $(stat -c %a "$T/private.img")"
 qb -q initrd build --add "$T/secret:/etc/secret" --no-cache -o "$T/private2.img" || fail "--no-cache build failed"
 [ "$(stat -c %a "$T/private2.img")" = 600 ] || fail "--no-cache image is $(stat -c %a "$T/private2.img")"
-# The cache entries of that build: none readable by others.
+# The cache entries holding the secret (this run's or, cached, an earlier one's): none
+# readable by others.
+checked=0
 for f in "$QUICKBOOT_HOME"/initrd/*; do
-  [ "$f" -nt "$T/secret" ] || continue
   case $f in *.json|*/base-*) continue ;; esac
-  if cpio -it <"$f" 2>/dev/null | grep -qx etc/secret && [ "$(( 0$(stat -c %a "$f") & 4 ))" -ne 0 ]; then
+  # Entries are plain or zstd-compressed cpio archives.
+  names=$({ zstd -dcq "$f" 2>/dev/null || cat "$f"; } | cpio -it 2>/dev/null || true)
+  grep -qx etc/secret <<<"$names" || continue
+  checked=$((checked + 1))
+  if [ "$(( 0$(stat -c %a "$f") & 4 ))" -ne 0 ]; then
     fail "cached $f holds the secret and is $(stat -c %a "$f")"
   fi
 done
+[ "$checked" -ge 1 ] || fail "no cache entry of the private build holds etc/secret: the check above saw nothing ($(ls "$QUICKBOOT_HOME"/initrd))"
 qb -q initrd build --add "$T/public:/etc/public" -o "$T/public.img" || fail "public build failed"
 [ "$(stat -c %a "$T/public.img")" = 644 ] || fail "public image is $(stat -c %a "$T/public.img")"
 mkfifo "$T/fifo"

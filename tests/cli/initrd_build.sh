@@ -19,14 +19,14 @@ qb -q initrd build --no-cache -o "$T/b.img"
 qb -q initrd build --no-cache -o "$T/c.img"
 cmp -s "$T/b.img" "$T/c.img" || fail "two builds of the same inputs differ"
 cmp -s "$T/a.img" "$T/b.img" || fail "cached and uncached builds differ"
-qb --json initrd build -o "$T/d.img" | grep -q '"cached": true' || fail "a repeated build was not cached"
+grep -q '"cached": true' <<<"$(qb --json initrd build -o "$T/d.img")" || fail "a repeated build was not cached"
 
 # A hook change rebuilds; each compression is accepted by its decoder.
 mkdir -p "$T/hooks/hooks"
 printf 'run_hook() {\n    echo hello %s\n}\n' "$T" > "$T/hooks/hooks/hello"
-qb --json initrd build --hooks "$T/hooks" --hook hello -o "$T/e.img" | grep -q '"cached": false' || fail "new hook did not rebuild"
+grep -q '"cached": false' <<<"$(qb --json initrd build --hooks "$T/hooks" --hook hello -o "$T/e.img")" || fail "new hook did not rebuild"
 printf 'run_hook() {\n    echo changed %s\n}\n' "$T" > "$T/hooks/hooks/hello"
-qb --json initrd build --hooks "$T/hooks" --hook hello -o "$T/e.img" | grep -q '"cached": false' || fail "edited hook did not rebuild"
+grep -q '"cached": false' <<<"$(qb --json initrd build --hooks "$T/hooks" --hook hello -o "$T/e.img")" || fail "edited hook did not rebuild"
 # (Archives are zero-padded to 4 bytes, which the kernel skips but the CLI decoders
 # do not: check the magic here; tests/boot/compression.sh boots them.)
 magic() { head -c4 "$1" | od -An -tx1 | tr -d ' \n'; }

@@ -13,7 +13,7 @@ r=$(jq -r .release "$T/add.json")
 vmlinux=$(jq -r .vmlinux "$T/add.json")
 [ -f "$vmlinux" ] || fail "amd64 vmlinux missing: $vmlinux"
 head -c 4 "$vmlinux" | grep -q ELF || fail "vmlinux is not an ELF"
-if command -v readelf >/dev/null; then readelf -n "$vmlinux" | grep -q 'Xen' || fail "vmlinux lacks the Xen note"; fi
+if command -v readelf >/dev/null; then grep -q Xen <<<"$(readelf -n "$vmlinux")" || fail "vmlinux lacks the Xen note"; fi
 
 # Same files as dpkg -x, modules stored as shipped.
 x=$(deb_tree "$deb")
@@ -49,7 +49,7 @@ r686=$(jq -r .release "$T/add686.json")
 [ "$(qb --json kernel show "$r686" | jq -r .arch)" = i686 ] || fail "show by release"
 qb kernel default "$r686" 2>/dev/null
 [ "$(qb --json kernel show "$r686" | jq -r .default)" = true ] || fail "kernel default"
-qb kernel list | grep -q "^\* $r686" || fail "list marks the default"
+grep -q "^\* $r686" <<<"$(qb kernel list)" || fail "list marks the default"
 qb kernel rm "$r686" 2>/dev/null
 [ "$(qb --json kernel list | jq length)" -eq 1 ] || fail "rm"
 expect_fail 1 "no kernel '$r686'" -- qb kernel show "$r686"

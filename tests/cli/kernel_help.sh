@@ -5,6 +5,6 @@ for sub in add list show rm default; do
   qb kernel "$sub" --help >"$T/help"
   grep -q "Example" "$T/help" || fail "kernel $sub --help has no examples"
 done
-qb kernel add --help | grep -qF -- "--modules" || fail "--modules undocumented"
+grep -qF -- "--modules" <<<"$(qb kernel add --help)" || fail "--modules undocumented"
 [ "$(qb --json kernel list)" = "[]" ] || fail "empty list json"
 echo ok

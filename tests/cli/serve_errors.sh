@@ -26,7 +26,7 @@ expect_fail 1 "cannot listen on 127.0.0.1 port $port" -- timeout 20 "$QUICKBOOT"
 # --json: one line with the URL and the chosen port.
 "$QUICKBOOT" --json serve "$T/site" --port 0 >"$T/json" 2>/dev/null &
 jp=$!
-for _ in $(seq 1 100); do [ -s "$T/json" ] && break; sleep 0.1; done
+for _ in $(seq 1 1200); do [ -s "$T/json" ] && break; sleep 0.1; done  # hang guard only
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["url"].endswith(":%d/" % d["port"]) and d["port"] > 0, d' "$T/json" ||
   fail "--json did not print the URL and port"
 kill $jp; wait $jp || true

@@ -13,11 +13,11 @@ tag=$(header fs.json ETag)
 # A page's event stream, recorded in the background.
 curl -s -N "${URL}.quickboot/events" >"$T/events" &
 ev=$!
-for _ in $(seq 1 100); do grep -q "live reload" "$T/events" && break; sleep 0.1; done
+for _ in $(seq 1 1200); do grep -q "live reload" "$T/events" && break; sleep 0.1; done
 grep -q "live reload" "$T/events" || fail "the event stream did not open"
 
 echo "a new line for the browser" >"$T/root/etc/motd"
-for _ in $(seq 1 600); do grep -q "^event: reload" "$T/events" && break; sleep 0.1; done
+for _ in $(seq 1 3000); do grep -q "^event: reload" "$T/events" && break; sleep 0.1; done
 kill $ev 2>/dev/null || true
 grep -q "^event: reload" "$T/events" || { cat "$T/serve.err"; fail "no reload event after a change"; }
 [ "$(header fs.json ETag)" != "$tag" ] || fail "fs.json's ETag did not change"
