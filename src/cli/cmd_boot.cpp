@@ -38,6 +38,9 @@ public:
     if (partial_.find("quickboot-init: FATAL: ") != std::string::npos && fatal_.empty())
       fatal_ = partial_.substr(partial_.find("FATAL: ") + 7);
     if (partial_.find("Kernel panic") != std::string::npos && panic_.empty()) panic_ = partial_;
+    // busybox ash's first words as an interactive shell on a console that is no
+    // terminal: an initramfs (the rootfs's own mkinitcpio runtime, say) asked for a shell.
+    if (partial_.find("can't access tty; job control turned off") != std::string::npos) shell_started_ = true;
     lines_.push_back(std::move(partial_));
     partial_.clear();
     if (lines_.size() > 30) lines_.pop_front();
@@ -59,9 +62,10 @@ public:
   }
   const std::string& fatal() const { return fatal_; }
   const std::string& panic() const { return panic_; }
+  bool shell_started() const { return shell_started_; }
 
 private:
-  bool echo_;
+  bool echo_, shell_started_ = false;
   std::string partial_, fatal_, panic_;
   std::deque<std::string> lines_;
 };
@@ -111,6 +115,9 @@ int run_command(const BootOptions& o, const std::vector<std::string>& argv, doub
     else if (port == "qb.stderr") (void)!::write(2, d.data(), d.size());
     else status.append(d);
   };
+  // `run` has no console to type into: a shell waiting for input would wait until
+  // --timeout (or forever), so it ends the run instead.
+  ev.stop = [&] { return console.shell_started(); };
   vm.start();
   std::optional<std::chrono::steady_clock::time_point> deadline;
   // Callers bound timeout_s (kMaxTimeoutS): the millisecond count fits in 64 bits.
@@ -125,6 +132,14 @@ int run_command(const BootOptions& o, const std::vector<std::string>& argv, doub
     vm.stop();
     throw Error(fmt::format("timed out after {} s; {}", timeout_s, console.explain(vm.restored())),
                 "raise --timeout, or run with -v to watch the console", ExitCode::timeout);
+  }
+  if (end == qemu::VmEnd::external) {
+    vm.stop();
+    throw Error(fmt::format("the guest's initramfs started an interactive shell, and `run` has no console to type "
+                            "into; the guest was stopped\n{}",
+                            console.tail()),
+                "`quickboot boot` gives the same boot a console; run with -v to see the whole console",
+                ExitCode::guest_failed);
   }
   if (status.rfind("exit ", 0) == 0) return std::stoi(status.substr(5));
   if (!console.fatal().empty())

@@ -257,6 +257,7 @@ VmEnd Vm::run(const VmEvents& events, std::optional<std::chrono::steady_clock::t
         }
       }
     }
+    if (events.stop && events.stop()) return VmEnd::external;
     // Done when QEMU exited and every stream it wrote to is drained.
     if (process_->try_wait() && (n == 0 || !any_open_stream)) {
       while (!qemu_errors.empty() && qemu_errors.back() == '\n') qemu_errors.pop_back();

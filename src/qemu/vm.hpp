@@ -19,6 +19,9 @@ namespace qb::qemu {
 struct VmEvents {
   std::function<void(std::string_view)> console;                         // serial console bytes
   std::function<void(const std::string& port, std::string_view)> port;  // virtio-serial bytes
+  // Asked after the events of each poll round: true ends run() with VmEnd::external
+  // (a caller that saw something on the console it cannot go on from).
+  std::function<bool()> stop;
 };
 
 enum class VmEnd { exited, timeout, interrupted, external };
