@@ -290,11 +290,11 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
   if (p.kernel.vmlinux && o.machine == "microvm") vm.kernel = *p.kernel.vmlinux;
   vm.initrd = initrd;
   if (p.snapshot) {
-    vm.append = qemu::fast_kernel_cmdline() + " quickboot.snapshot=1";
+    vm.append = qemu::fast_kernel_cmdline(false, o.machine) + " quickboot.snapshot=1";
     vm.snapshot_boot = true;
     vm.snapshot_dir = quickboot_home() / "snapshots";
   } else {
-    vm.append = qemu::fast_kernel_cmdline() + (o.writable ? " rw" : " ro") +
+    vm.append = qemu::fast_kernel_cmdline(false, o.machine) + (o.writable ? " rw" : " ro") +
                 (interactive ? " quickboot.emergency=shell" : "") + (o.watch_mode ? " quickboot.marker=1" : "");
   }
   for (const auto& a : o.append) vm.append += " " + a;

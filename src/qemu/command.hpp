@@ -2,6 +2,7 @@
 // The QEMU command line for a direct kernel boot with virtio-9p shares.
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "qemu/accel.hpp"
@@ -51,6 +52,6 @@ fs::path require_qemu(const std::string& arch);
 
 // The tuned command line: measured under TCG (docs/measurements), each item trims a
 // slow initcall or probe. `keyboard` keeps the i8042 keyboard (v86 needs it).
-std::string fast_kernel_cmdline(bool keyboard = false);
+std::string fast_kernel_cmdline(bool keyboard = false, std::string_view machine = "pc");
 
 } // namespace qb::qemu

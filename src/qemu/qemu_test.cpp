@@ -60,6 +60,7 @@ TEST_CASE("the tuned command line keeps the keyboard only when asked") {
   CHECK(fast_kernel_cmdline(false).find("i8042.nokbd") != std::string::npos);
   CHECK(fast_kernel_cmdline(true).find("i8042.nokbd") == std::string::npos);
   CHECK(fast_kernel_cmdline().find("acpi=noirq") != std::string::npos);
+  CHECK(fast_kernel_cmdline(false, "microvm").find("acpi=noirq") == std::string::npos);
 }
 
 TEST_CASE("accelerator choice follows the KVM probe") {
