@@ -20,6 +20,10 @@ void add_initrd_options(CLI::App& cmd, InitrdOptions& o, bool with_rootfs) {
   cmd.add_option("--hook-timeout", o.hook_timeout,
                  "Seconds the install hooks may run in all before the build stops, naming the hook (default 300)")
       ->check(CLI::Range(1u, 86400u));
+  cmd.add_option("--autodetect", o.autodetect,
+                 "guest (default): the autodetect hook keeps the modules of quickboot's QEMU guest devices; host: it "
+                 "reads this machine's /sys as mkinitcpio does, for an image that boots here")
+      ->check(CLI::IsMember({"guest", "host"}));
   if (with_rootfs)
     cmd.add_option("--rootfs", o.rootfs,
                    "System to build from: its /etc/initcpio and /usr/lib/initcpio hooks are searched (run only when "
@@ -47,6 +51,7 @@ initramfs::InitrdSpec make_initrd_spec(const InitrdOptions& o, const kernel::Ker
   s.compression = initramfs::parse_compression(o.compress);
   s.runtime = o.runtime == "rootfs" ? initramfs::Runtime::rootfs : initramfs::Runtime::quickboot;
   s.hook_timeout = std::chrono::seconds(o.hook_timeout);
+  s.autodetect_host = o.autodetect == "host";
   return s;
 }
 

@@ -21,6 +21,7 @@ struct InitrdOptions {
   std::string runtime = "quickboot";
   std::optional<std::string> rootfs;  // for initrd build; boot/run set it from ROOTFS
   unsigned hook_timeout = 300;        // seconds for all install hooks together
+  std::string autodetect = "guest";   // whose devices the autodetect hook finds
 };
 
 void add_initrd_options(CLI::App& cmd, InitrdOptions& o, bool with_rootfs = true);

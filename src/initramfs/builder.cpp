@@ -23,6 +23,7 @@
 #include "initramfs/busybox.hpp"
 #include "initramfs/decompress.hpp"
 #include "initramfs/elf_deps.hpp"
+#include "initramfs/guest_devices.hpp"
 #include "initramfs/hooks.hpp"
 #include "initramfs/install_apply.hpp"
 #include "initramfs/sysroot.hpp"
@@ -35,7 +36,7 @@ namespace qb::initramfs {
 namespace {
 
 // Bump when the image layout changes, so old cache entries are not reused.
-constexpr const char* kLayoutVersion = "qb-initrd-10";
+constexpr const char* kLayoutVersion = "qb-initrd-11";
 
 // The merged-/usr layout of the base archive (mkinitcpio's): the overlay archive is told
 // about these links so that nothing it holds replaces them with a directory.
@@ -160,6 +161,7 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   for (const auto& m : spec.modules) key.update("module " + m + "\n");
   for (const auto& [host, guest] : spec.adds) key.update("add " + guest + "\n" + read_file(host));
   if (spec.rootfs) key.update("rootfs " + spec.rootfs->string());
+  if (spec.autodetect_host) key.update("autodetect host\n");
   const std::string hex = to_hex(key.finish());
 
   fs::create_directories(cache_dir);
@@ -215,21 +217,26 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
     fs::path dir;
     ~Staging() { remove_all_quiet(dir); }
   } staging{make_temp_dir(cache_dir, ".build")};
-  InstallEnv env{sysroot, staging.dir / "root", staging.dir / "early", spec.kernel.release, spec.kernel.modules_dir,
-                 spec.hook_timeout};
+  InstallEnv env{sysroot,           staging.dir / "root",         staging.dir / "early", spec.kernel.release,
+                 spec.kernel.modules_dir, staging.dir / "moduleroot", spec.hook_timeout,    std::nullopt};
+  fs::create_directories(env.module_root / "lib/modules");
+  fs::create_symlink(fs::absolute(spec.kernel.modules_dir), env.module_root / "lib/modules" / spec.kernel.release);
   for (const char* d : {"usr/bin", "usr/lib", "etc", "run", "tmp", "dev", "proc", "sys", "new_root"})
     fs::create_directories(env.buildroot / d);
   for (const auto& [path, target] : kLayoutLinks) fs::create_symlink(target, env.buildroot / path);
   fs::create_directories(env.earlyroot);
-  InstallRequests req = run_install_hooks(hooks, env, bb.path);
-
-  clock.mark("hooks ran");
   // Modules: what the hooks ask for plus --module, closed over their dependencies.
   ModuleTree tree(spec.kernel.modules_dir, spec.kernel.release);
   // Keyed by the tree's path and identity: a store entry's modules never change.
   Sha256 alias_key;
   alias_key.update(spec.kernel.modules_dir.string() + "\n" + file_identity(spec.kernel.modules_dir / "kernel"));
   tree.set_alias_cache(cache_dir / ("aliases-" + to_hex(alias_key.finish()).substr(0, 24) + ".txt"));
+  if (!spec.autodetect_host && std::any_of(hooks.begin(), hooks.end(), [](const ResolvedHook& h) {
+        return h.name == "autodetect" && h.install;
+      }))
+    env.guest_autodetect = guest_autodetect_modules(tree);
+  InstallRequests req = run_install_hooks(hooks, env, bb.path);
+  clock.mark("hooks ran");
   CpioArchive o, early;
   for (const auto& [path, target] : kLayoutLinks) o.assume_symlink(path, target);
   ApplyOutput applied = apply_install_actions(req.actions, env, tree, o, early);

@@ -34,6 +34,9 @@ struct InitrdSpec {
   Runtime runtime = Runtime::quickboot;
   bool default_hooks = true;              // 9p_root first, quickboot last
   std::chrono::seconds hook_timeout{300};  // the install hooks' time in all
+  // `autodetect` reads the host's /sys as under mkinitcpio (an image for this machine),
+  // instead of caching the modules of quickboot's guest devices.
+  bool autodetect_host = false;
 };
 
 struct InitrdResult {

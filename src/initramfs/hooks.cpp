@@ -47,6 +47,14 @@ std::vector<ResolvedHook> resolve_hooks(const std::vector<std::string>& names, c
 
 namespace {
 
+// QB_GUEST_AUTODETECT=(modules...) when the guest's devices stand in for the host's.
+std::string guest_autodetect_line(const InstallEnv& env) {
+  if (!env.guest_autodetect) return {};
+  std::string s = "QB_GUEST_AUTODETECT=(";
+  for (const auto& m : *env.guest_autodetect) s += shell_quote(m) + " ";
+  return s + ")\n";
+}
+
 std::vector<std::string> split_tabs(const std::string& line) {
   std::vector<std::string> out;
   std::size_t i = 0;
@@ -98,10 +106,11 @@ InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const 
   // mkinitcpio's variables: the image's staging roots, the kernel, the firmware path.
   argv[2] = fmt::format(
       "exec 3>&1 1>&2\nexport BUILDROOT={} EARLYROOT={} KERNELVERSION={} QB_SYSROOT={}\n"
-      "_d_kmoduledir={}\n_d_fwpath=(/usr/lib/firmware/updates /usr/lib/firmware)\n_optquiet=1\n"
-      "MODULES_DECOMPRESS=no\ndeclare -A _autodetect_cache=()\n{}\n",
+      "_d_kmoduledir={}\n_optmoduleroot={}\n_d_fwpath=(/usr/lib/firmware/updates /usr/lib/firmware)\n_optquiet=1\n"
+      "MODULES_DECOMPRESS=no\ndeclare -A _autodetect_cache=()\n{}{}\n",
       shell_quote(env.buildroot.string()), shell_quote(env.earlyroot.string()), shell_quote(env.kernel_release),
-      shell_quote(env.sysroot.string()), shell_quote(env.modules_dir.string()), kInstallEnv);
+      shell_quote(env.sysroot.string()), shell_quote(env.modules_dir.string()),
+      shell_quote(env.module_root.string()), guest_autodetect_line(env), kInstallEnv);
   auto r = run_capture(argv, {}, env.hook_timeout);
   std::string current;
   bool finished = false;

@@ -52,9 +52,13 @@ struct InstallEnv {
   fs::path earlyroot;    // $EARLYROOT, for the early (uncompressed) archive
   std::string kernel_release;  // $KERNELVERSION
   fs::path modules_dir;        // the kernel's lib/modules/<release>
+  fs::path module_root;        // modprobe -d: its lib/modules/<release> is modules_dir
   // All install hooks together may take this long; then the build stops, naming the
   // hook that was running (a loop, a command waiting for input).
   std::chrono::seconds hook_timeout{300};
+  // Set: the `autodetect` hook caches these modules (the guest's devices) instead of
+  // running its build(), which would read the host's /sys.
+  std::optional<std::vector<std::string>> guest_autodetect;
 };
 
 // Runs every install hook's build() in one bash process with mkinitcpio's build

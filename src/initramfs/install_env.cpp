@@ -27,6 +27,8 @@ _qb_image_path() {
     _qb_bad "invalid path in the image: '%s' (absolute, without '..')" "$1"
 }
 add_module() { local m; for m in "$@"; do [[ $m == -* || -z $m ]] || _rec module "$m"; done; }
+# Hooks ask modprobe about the image's kernel (autodetect: -R), not the host's.
+modprobe() { command modprobe -d "$_optmoduleroot" -S "$KERNELVERSION" "$@"; }
 # The autodetected modules go along: add_checked_modules keeps only those, when any.
 _qb_modlist() {
     local kind=$1 filters=() OPTIND=1 flag; shift
@@ -100,6 +102,17 @@ _qb_run_hook() {
     # `.` returns non-zero on a syntax error (bash has printed file and line).
     if ! . "$2"; then _rec fail "$QB_HOOK" "cannot be read (syntax error?)"; return; fi
     declare -F build >/dev/null || { _rec fail "$QB_HOOK" "has no build() function"; return; }
+    # The image boots in quickboot's QEMU guest: autodetect finds that machine's
+    # devices (given by quickboot), not the host's, and the root is the 9p share.
+    if [[ $QB_HOOK == autodetect && ${QB_GUEST_AUTODETECT+set} ]]; then
+        build() {
+            declare -gri mkinitcpio_autodetect=1
+            local m
+            for m in "${QB_GUEST_AUTODETECT[@]}"; do _autodetect_cache["$m"]=1; done
+            rootfstype=9p
+            quiet "caching %d modules of quickboot's guest devices" "${#_autodetect_cache[*]}"
+        }
+    fi
     _builderrors=0
     build
     (( _builderrors == 0 )) || _rec fail "$QB_HOOK" "reported $_builderrors error(s)"

@@ -129,6 +129,16 @@ ModuleTree::~ModuleTree() {
 
 bool ModuleTree::is_builtin(const std::string& name) const { return builtin_.count(normalise(name)) != 0; }
 
+std::vector<std::string> ModuleTree::providers(const std::string& name) {
+  const std::string n = normalise(name);
+  if (files_.count(n)) return {n};
+  if (builtin_.count(n)) return {};
+  std::vector<std::string> out;
+  for (auto& m : resolve_alias_all(name))
+    if (!builtin_.count(m)) out.push_back(std::move(m));
+  return out;
+}
+
 const ModuleTree::Info& ModuleTree::info(const std::string& name) {
   if (auto it = info_cache_.find(name); it != info_cache_.end()) return it->second;
   const std::string& path = files_.at(name);

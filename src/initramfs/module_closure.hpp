@@ -40,6 +40,9 @@ public:
   std::vector<ModuleFile> closure(const std::vector<std::string>& names);
 
   bool is_builtin(const std::string& name) const;
+  // The loadable modules NAME stands for, as `modprobe -R` resolves it: the module of
+  // that name, else those whose alias patterns match; empty for built-in or unknown.
+  std::vector<std::string> providers(const std::string& name);
   // name -> path of every module file of the tree.
   const std::unordered_map<std::string, std::string>& files() const { return files_; }
   const fs::path& dir() const { return dir_; }
