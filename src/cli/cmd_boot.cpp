@@ -154,8 +154,10 @@ int run_command(const BootOptions& o, const std::vector<std::string>& argv, doub
               "run with -v to see the whole console", ExitCode::boot_failed);
 }
 
-int boot_interactive(const BootOptions& o, GlobalOptions& g) {
+int boot_interactive(const BootOptions& options, GlobalOptions& g) {
   bool tty = ::isatty(0) && ::isatty(1);
+  BootOptions o = options;
+  o.console_input = true;
   auto p = prepare_boot(o, {}, tty);
   struct Scratch { std::filesystem::path d; ~Scratch() { remove_all_quiet(d); } } scratch{p.scratch};
   announce(p, o, g);

@@ -257,8 +257,8 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
                                       o.watch_mode && run_argv.empty() ? "QB_WATCH=1\n" : "");
   if (p.snapshot)
     // What the command line says on a boot from scratch, fixed in a snapshot.
-    boot_conf += fmt::format("rwopt={}\n{}{}", rw_word(o), interactive ? "quickboot_emergency=shell\n" : "",
-                             o.watch_mode ? "quickboot_marker=1\n" : "");
+    boot_conf += fmt::format("rwopt={}\n{}{}{}", rw_word(o), interactive ? "quickboot_emergency=shell\n" : "",
+                             o.console_input ? "quickboot_console=1\n" : "", o.watch_mode ? "quickboot_marker=1\n" : "");
   initramfs::CpioArchive per_boot;
   per_boot.add_file("qb/boot.conf", boot_conf);
   if (!run_argv.empty())
@@ -295,7 +295,8 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
     vm.snapshot_dir = quickboot_home() / "snapshots";
   } else {
     vm.append = qemu::fast_kernel_cmdline(false, o.machine) + (o.writable ? " rw" : " ro") +
-                (interactive ? " quickboot.emergency=shell" : "") + (o.watch_mode ? " quickboot.marker=1" : "");
+                (interactive ? " quickboot.emergency=shell" : "") + (o.console_input ? " quickboot.console=1" : "") +
+                (o.watch_mode ? " quickboot.marker=1" : "");
   }
   for (const auto& a : o.append) vm.append += " " + a;
   vm.memory_mb = o.memory_mb;

@@ -32,6 +32,9 @@ struct BootOptions {
   // Set by `watch`: the guest prints a marker at switch_root and, in run mode, stays up
   // running the command again on request (QB_WATCH=1) instead of powering off.
   bool watch_mode = false;
+  // `boot`: the console takes input (a terminal, or stdin forwarded), so a shell the
+  // initramfs asks for can be answered. `run` and `watch` have none.
+  bool console_input = false;
   // `run --boot`: the rootfs's own init (systemd) starts and the command runs once the
   // system is up, instead of in place of init.
   bool boot_init = false;
