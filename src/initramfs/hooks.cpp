@@ -27,7 +27,7 @@ std::vector<ResolvedHook> resolve_hooks(const std::vector<std::string>& names, c
   std::vector<ResolvedHook> out;
   std::error_code ec;
   for (const auto& name : names) {
-    if (name.empty() || name.find('/') != std::string::npos)
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos)
       throw Error(fmt::format("invalid hook name '{}'", name), "a hook name is a file name, e.g. 9p_root");
     ResolvedHook h{name, {}, {}};
     for (const auto& d : dirs) {
@@ -112,14 +112,15 @@ InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const 
       shell_quote(env.sysroot.string()), shell_quote(env.modules_dir.string()),
       shell_quote(env.module_root.string()), guest_autodetect_line(env), kInstallEnv);
   auto r = run_capture(argv, {}, env.hook_timeout);
-  std::string current;
+  std::string current, at;
   bool finished = false;
   std::istringstream in(r.out);
   for (std::string line; std::getline(in, line);) {
     auto f = split_tabs(line);
     const std::string& kind = f[0];
     auto arg = [&](std::size_t i) { return i < f.size() ? f[i] : std::string(); };
-    if (kind == "hook") current = arg(1);
+    if (kind == "at") at = arg(1);
+    else if (kind == "hook") current = arg(1), at.clear();
     else if (kind == "done") finished = true;
     else if (kind == "module") req.modules.push_back(arg(1));
     else if (kind == "runscript") req.runscripts.push_back(arg(1));
@@ -129,7 +130,7 @@ InstallRequests run_install_hooks(const std::vector<ResolvedHook>& hooks, const 
         if (h.name == arg(1) && h.install) file = h.install->string();
       throw Error(fmt::format("install hook '{}' ({}) {}{}", arg(1), file, arg(2), r.err.empty() ? "" : ":\n" + r.err),
                   "fix the hook, or leave it out of HOOKS");
-    } else req.actions.push_back({current, kind, {f.begin() + 1, f.end()}});
+    } else req.actions.push_back({current, kind, {f.begin() + 1, f.end()}, at});
   }
   if (r.timed_out) {
     std::string file;

@@ -36,6 +36,7 @@ struct InstallAction {
   std::string hook;                // the hook that made the call
   std::string kind;                // file, dir, symlink, binary, fulldir, firmware, udev, early, allmods, checkedmods
   std::vector<std::string> args;   // as the hook passed them (empty strings for left-out ones)
+  std::string at;                  // FILE:LINE of the call in the hook file, when known
 };
 
 // What install hooks' build() asked for.

@@ -55,6 +55,7 @@ public:
 
   void run(const InstallAction& a) {
     hook_ = a.hook;
+    at_ = a.at;
     auto arg = [&](std::size_t i) { return i < a.args.size() ? a.args[i] : std::string(); };
     if (a.kind == "file") add_file(image_, guest(arg(0)), arg(1), parse_mode(arg(2)));
     else if (a.kind == "early") add_file(early_, guest(arg(0)), arg(1), parse_mode(arg(2)));
@@ -76,7 +77,7 @@ public:
 
 private:
   [[noreturn]] void fail(const std::string& what, std::string hint = {}) const {
-    throw Error(fmt::format("install hook '{}': {}", hook_, what), std::move(hint));
+    throw Error(fmt::format("install hook '{}'{}: {}", hook_, at_.empty() ? "" : " (" + at_ + ")", what), std::move(hint));
   }
 
   // A source path as the built system names it: relative ones from its root.
@@ -278,7 +279,7 @@ private:
   ModuleTree& mods_;
   CpioArchive& image_;
   CpioArchive& early_;
-  std::string hook_;
+  std::string hook_, at_;  // the hook and FILE:LINE of the call being applied
 };
 
 } // namespace

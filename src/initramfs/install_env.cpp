@@ -9,7 +9,15 @@ namespace qb::initramfs {
 // mkinitcpio formats them, on stderr.
 const char* const kInstallEnv = R"SH(
 shopt -s extglob
-_rec() { local IFS=$'\t'; printf '%s\n' "$*" >&3; }
+# Each record is preceded by where the hook made the call: the innermost frame in a
+# hook file (this script's own functions have no file), for error messages.
+_rec() {
+    local IFS=$'\t' i
+    for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do
+        [[ ${BASH_SOURCE[i]} == /* ]] && { printf 'at\t%s:%s\n' "${BASH_SOURCE[i]}" "${BASH_LINENO[i - 1]}" >&3; break; }
+    done
+    printf '%s\n' "$*" >&3
+}
 plain()   { local m=$1; shift; printf "    $m\n" "$@" >&2; }
 quiet()   { :; }
 msg()     { local m=$1; shift; printf "==> $m\n" "$@" >&2; }

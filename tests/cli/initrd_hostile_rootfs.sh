@@ -53,7 +53,7 @@ done
 [ "$(cat "$T/b/etc/qb-hostile-test")" = from-buildroot ] || fail "a file written to \$BUILDROOT is not in the image"
 # A file missing in the rootfs but present on the host is missing.
 rm "$R$T/hostsecret/secret"
-expect_fail 1 "install hook 'leak': file not found: /abs/secret (in $R)" -- qb initrd build --rootfs "$R" --hook leak -o "$T/c.img"
+expect_fail 1 "install hook 'leak' ($R/etc/initcpio/install/leak:2): file not found: /abs/secret (in $R)" -- qb initrd build --rootfs "$R" --hook leak -o "$T/c.img"
 
 # 3. An install hook with a syntax error fails the build, naming the file and line.
 printf 'build() {\n    add_dir /x\n    if then\n}\n' > "$R/etc/initcpio/install/broken"

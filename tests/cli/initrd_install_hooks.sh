@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install hooks' build(): add_binary brings its shared-library closure, add_file,
 # add_dir, add_symlink and add_runscript are honoured, undefined functions warn (as in
-# mkinitcpio, add_systemd_unit exists only with the systemd hook), a missing udev rule warns naming the hook (as mkinitcpio, no error); hooks are found in a rootfs's
+# mkinitcpio, add_systemd_unit exists only with the systemd hook), a missing udev rule warns naming the hook (as mkinitcpio, no error); a missing file fails naming the hook file and line; hooks are found in a rootfs's
 # /etc/initcpio when listed.
 source "$(dirname "$0")/../common.inc"
 use_shared_kernel
@@ -70,6 +70,16 @@ expect_fail 1 "install hook 'tools' ($T/h/install/tools) did not finish within 2
   qb initrd build --hook-timeout 2 --hooks "$T/h" --hook tools -o "$T/k.img"
 grep -q -- "--hook-timeout SECONDS allows more time" "$T/err" || { cat "$T/err"; fail "the timeout message does not say how to allow more"; }
 cmp -s "$T/k.img" "$T/k.before" || fail "a stopped build changed the previous image"
-for _ in $(seq 50); do pgrep -f "sleep 987654" >/dev/null || break; sleep 0.2; done  # SIGKILLed: gone once reaped
+for _ in $(seq 300); do pgrep -f "sleep 987654" >/dev/null || break; sleep 0.2; done  # hang guard: SIGKILLed, gone once reaped
 pgrep -f "sleep 987654" >/dev/null && { pkill -f "sleep 987654"; fail "the hook's child outlived the stopped build"; }
+
+# A missing file is named with the hook, the hook file and the line of the call (also
+# through map), and the previous image stays; a hook name that is a path is refused.
+printf 'build() {\n    add_binary /usr/bin/ls\n    map add_file /etc/hostname /no/such/qb-file\n}\n' > "$T/h/install/tools"
+expect_fail 1 "install hook 'tools' ($T/h/install/tools:3): file not found: /no/such/qb-file" -- \
+  qb initrd build --hooks "$T/h" --hook tools -o "$T/k.img"
+cmp -s "$T/k.img" "$T/k.before" || fail "a failed build changed the previous image"
+for bad in ../tools a/b .. .; do
+  expect_fail 1 "invalid hook name '$bad'" -- qb initrd build --hooks "$T/h" --hook "$bad" -o "$T/k.img"
+done
 echo PASS
