@@ -1,6 +1,8 @@
 #include "core/signals.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <pthread.h>
@@ -8,10 +10,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
-#include <cerrno>
 
 #include "core/error.hpp"
 
@@ -46,15 +52,61 @@ void on_fatal_signal(int sig) {
   errno = saved;
 }
 
-[[noreturn]] void cleanup_and_die(int sig) {
-  std::vector<std::filesystem::path> dirs;
-  {
-    std::lock_guard lock(g_scratch_mutex);
-    dirs = scratch_dirs();
+// Before the scratch directories go, every other thread is parked in this handler:
+// a thread still unpacking a package recreated a directory just removed (CI saw a
+// .add-* survive a SIGHUP). A parked thread finishes the system call it is in, then
+// never runs our code again; the process ends with the signal a moment later.
+std::atomic<int> g_parked{0};
+int park_signal() { return SIGRTMIN + 2; }
+
+void park_thread(int) {
+  g_parked.fetch_add(1);
+  for (;;) ::pause();
+}
+
+// io_uring's worker threads belong to the process but never run a signal handler.
+bool is_io_worker(const char* tid) {
+  char path[64], comm[32] = {};
+  std::snprintf(path, sizeof path, "/proc/self/task/%s/comm", tid);
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = ::read(fd, comm, sizeof comm - 1);
+  ::close(fd);
+  return n > 0 && std::strncmp(comm, "iou-", 4) == 0;
+}
+
+// Parks every thread but the caller. New threads may appear while we look, so the
+// task list is read again until it holds none we have not signalled. A thread that
+// does not answer within a second (blocked in the kernel) is not waited for longer.
+void park_other_threads() {
+  const pid_t self = static_cast<pid_t>(::syscall(SYS_gettid));
+  const pid_t pid = ::getpid();
+  std::set<pid_t> signalled;
+  for (int pass = 0; pass < 5; ++pass) {
+    bool found_new = false;
+    DIR* dir = ::opendir("/proc/self/task");
+    if (!dir) return;
+    while (dirent* e = ::readdir(dir)) {
+      pid_t tid = static_cast<pid_t>(std::atoi(e->d_name));
+      if (tid <= 0 || tid == self || signalled.count(tid) || is_io_worker(e->d_name)) continue;
+      if (::syscall(SYS_tgkill, pid, tid, park_signal()) == 0) {
+        signalled.insert(tid);
+        found_new = true;
+      }
+    }
+    ::closedir(dir);
+    if (!found_new) return;
+    for (int i = 0; i < 100 && g_parked.load() < static_cast<int>(signalled.size()); ++i) ::usleep(10'000);
   }
+}
+
+[[noreturn]] void cleanup_and_die(int sig) {
+  // Held until the end: a thread parked inside register_scratch would otherwise hold it.
+  std::unique_lock lock(g_scratch_mutex);
+  park_other_threads();
+  std::vector<std::filesystem::path> dirs = scratch_dirs();
   for (const auto& d : dirs) {
-    // The main thread may still be writing into it: a few rounds catch late arrivals.
-    for (int round = 0; round < 5; ++round) {
+    for (int round = 0; round < 5; ++round) {  // a file busy for a moment (EBUSY) gets another try
       std::error_code ec;
       std::filesystem::remove_all(d, ec);
       if (!ec) break;
@@ -81,12 +133,19 @@ void install_cleanup_on_signals() {
   for (int s : kSignals) sigaddset(&set, s);
   ::pthread_sigmask(SIG_BLOCK, &set, &old);
   std::thread([] {
+    // Allocating now gives this thread a malloc arena of its own, which no thread
+    // parked later can be holding locked.
+    std::vector<std::filesystem::path> warm(16);
     unsigned char c = 0;
     while (::read(g_cleanup_pipe[0], &c, 1) < 0 && errno == EINTR) {
     }
     cleanup_and_die(c);
   }).detach();
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  struct sigaction park{};
+  park.sa_handler = park_thread;
+  sigemptyset(&park.sa_mask);
+  ::sigaction(park_signal(), &park, nullptr);
   struct sigaction sa{};
   sa.sa_handler = on_fatal_signal;
   sigemptyset(&sa.sa_mask);

@@ -24,7 +24,9 @@ public:
 // before. Without it a signal in the first seconds of a boot, during an export or a
 // `kernel add` left quickboot-boot.*, quickboot-vm.* or a 239 MB .add-* behind. The
 // work runs on a thread of its own, not in the handler (remove_all is not
-// async-signal-safe). Child processes die with us (PR_SET_PDEATHSIG).
+// async-signal-safe); it first parks every other thread (a real-time signal), so none
+// recreates a directory it has just removed. Child processes die with us
+// (PR_SET_PDEATHSIG).
 void install_cleanup_on_signals();
 
 // Scratch directories removed on such a signal.

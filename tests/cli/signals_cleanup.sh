@@ -3,7 +3,8 @@
 # `kernel add`, during an export and during `initrd build --no-cache` end quickboot with
 # that signal and leave no scratch directory (.add-*, .initrd-nocache-*, quickboot-*
 # in TMPDIR); what a SIGKILLed --no-cache build left is swept by the next one. Waits
-# poll for a condition; the timeouts are only hang guards.
+# poll for a condition; the timeouts are only hang guards. CI once saw a SIGHUP leave an
+# .add-* behind: the unpacking thread recreated it after the cleanup had removed it.
 source "$(dirname "$0")/../common.inc"
 set -m   # background jobs keep SIGINT (non-interactive shells start them with it ignored)
 export TMPDIR="$T/tmp"; mkdir -p "$TMPDIR"
@@ -30,8 +31,10 @@ for sig in INT TERM HUP; do
   "$QUICKBOOT" kernel add "$deb" >/dev/null 2>"$T/err" &
   pid=$!
   wait_for has_add_dir || { kill -9 "$pid"; fail "kernel add made no .add-* directory"; }
-  if ! kill -0 "$pid" 2>/dev/null; then wait "$pid" || true; skip "kernel add finished before SIG$sig"; fi
+  # Stopped while it unpacks, the signal is taken when it goes on: no window to miss.
+  kill -STOP "$pid" 2>/dev/null || { wait "$pid" || true; skip "kernel add finished before SIG$sig"; }
   kill -"$sig" "$pid"
+  kill -CONT "$pid"
   ended_by "$pid" "$sig"
   no_scratch || fail "SIG$sig during kernel add left: $(ls -A "$K" "$QUICKBOOT_HOME" "$TMPDIR")"
   [ "$(qb --json kernel list | jq length)" -eq 0 ] || fail "SIG$sig during kernel add left an entry"
@@ -50,9 +53,11 @@ for sig in TERM HUP; do
   "$QUICKBOOT" export "$tree" --out "$T/out" --skip-unreadable >/dev/null 2>"$T/err" &
   pid=$!
   wait_for test -d "$T/out" || { kill -9 "$pid"; fail "export never created its output"; }
-  sleep 0.5
-  if ! kill -0 "$pid" 2>/dev/null; then wait "$pid" || true; skip "export finished before SIG$sig"; fi
+  # The export of this tree takes about a second: stopped the moment its output appears,
+  # it takes the signal there when it goes on, however busy the machine is.
+  kill -STOP "$pid" 2>/dev/null || { wait "$pid" || true; skip "export finished before SIG$sig"; }
   kill -"$sig" "$pid"
+  kill -CONT "$pid"
   ended_by "$pid" "$sig"
   no_scratch || fail "SIG$sig during export left: $(ls -A "$TMPDIR")"
   # The next export completes and leaves no temporary files of the killed one.
