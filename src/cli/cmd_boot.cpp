@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -27,7 +28,18 @@ public:
   void feed(std::string_view data) {
     if (echo_) (void)!::write(2, data.data(), data.size());
     for (char c : data) {
-      if (c == '\n') flush_line();
+      // Colour and cursor sequences (systemd's "[\e[0;1;31mFAILED\e[0m]") are dropped:
+      // the lines are matched against plain words and quoted in error messages.
+      if (escape_ == Escape::csi) {
+        if (c >= 0x40 && c <= 0x7e) escape_ = Escape::none;
+        continue;
+      }
+      if (escape_ == Escape::esc) {
+        escape_ = c == '[' ? Escape::csi : Escape::none;
+        continue;
+      }
+      if (c == '\x1b') escape_ = Escape::esc;
+      else if (c == '\n') flush_line();
       else if (c != '\r') partial_ += c;
     }
   }
@@ -40,7 +52,19 @@ public:
     if (partial_.find("Kernel panic") != std::string::npos && panic_.empty()) panic_ = partial_;
     // busybox ash's first words as an interactive shell on a console that is no
     // terminal: an initramfs (the rootfs's own mkinitcpio runtime, say) asked for a shell.
-    if (partial_.find("can't access tty; job control turned off") != std::string::npos) shell_started_ = true;
+    if (partial_.find("can't access tty; job control turned off") != std::string::npos && waiting_.empty())
+      waiting_ = "the guest's initramfs started an interactive shell";
+    // systemd's emergency and rescue targets: sulogin asks for the root password (or,
+    // root being locked, for Enter) and the boot goes no further.
+    for (const char* m : {"You are in emergency mode", "You are in rescue mode",
+                          "Cannot open access to console, the root account is locked",
+                          "Give root password for maintenance"})
+      if (partial_.find(m) != std::string::npos && waiting_.empty())
+        waiting_ = "systemd entered emergency mode (a unit the boot needs failed) and waits for input on the console";
+    // systemd's status lines about failures: what sent it to emergency mode.
+    if ((partial_.find("[FAILED]") != std::string::npos || partial_.find("Dependency failed for") != std::string::npos) &&
+        failures_.size() < 10)
+      failures_.push_back(partial_);
     lines_.push_back(std::move(partial_));
     partial_.clear();
     if (lines_.size() > 30) lines_.pop_front();
@@ -62,12 +86,22 @@ public:
   }
   const std::string& fatal() const { return fatal_; }
   const std::string& panic() const { return panic_; }
-  bool shell_started() const { return shell_started_; }
+  // Why the guest now waits for console input, "" while it does not.
+  const std::string& waiting_for_input() const { return waiting_; }
+  // The console's failure lines ("[FAILED] ...", "Dependency failed for ..."), at most 10.
+  std::string failures() const {
+    std::string s;
+    for (const auto& l : failures_) s += "  | " + l + "\n";
+    return s;
+  }
 
 private:
-  bool echo_, shell_started_ = false;
-  std::string partial_, fatal_, panic_;
+  enum class Escape { none, esc, csi };
+  Escape escape_ = Escape::none;
+  bool echo_;
+  std::string partial_, fatal_, panic_, waiting_;
   std::deque<std::string> lines_;
+  std::vector<std::string> failures_;
 };
 
 void announce(const PreparedBoot& p, const BootOptions& o, const GlobalOptions& g) {
@@ -117,7 +151,7 @@ int run_command(const BootOptions& o, const std::vector<std::string>& argv, doub
   };
   // `run` has no console to type into: a shell waiting for input would wait until
   // --timeout (or forever), so it ends the run instead.
-  ev.stop = [&] { return console.shell_started(); };
+  ev.stop = [&] { return !console.waiting_for_input().empty(); };
   vm.start();
   std::optional<std::chrono::steady_clock::time_point> deadline;
   // Callers bound timeout_s (kMaxTimeoutS): the millisecond count fits in 64 bits.
@@ -135,9 +169,10 @@ int run_command(const BootOptions& o, const std::vector<std::string>& argv, doub
   }
   if (end == qemu::VmEnd::external) {
     vm.stop();
-    throw Error(fmt::format("the guest's initramfs started an interactive shell, and `run` has no console to type "
-                            "into; the guest was stopped\n{}",
-                            console.tail()),
+    std::string failed = console.failures();
+    throw Error(fmt::format("{}, and `run` has no console to type into; the guest was stopped\n{}last console lines:\n{}",
+                            console.waiting_for_input(),
+                            failed.empty() ? "" : "failures the console reported:\n" + failed, console.tail()),
                 "`quickboot boot` gives the same boot a console; run with -v to see the whole console",
                 ExitCode::guest_failed);
   }
@@ -224,7 +259,8 @@ void add_boot_commands(CLI::App& app, GlobalOptions& g) {
   run->footer("Examples:\n  quickboot run ./rootfs -- uname -a\n  quickboot run ./rootfs --timeout 60 -- sh -c 'make -C /root/project test'\n"
               "  quickboot run ./debian --boot --timeout 600 -- systemctl is-system-running\n\n"
               "Exit status: the command's own (0-255); 124 timeout; 127 command not found;\n"
-              "3 the boot failed in the initramfs; 4 the guest never reached the command; 1 bad input.");
+              "3 the boot failed in the initramfs, or the guest waits for console input (a shell,\n"
+              "systemd's emergency mode); 4 the guest never reached the command; 1 bad input.");
   run->callback([&g, ro, argv, timeout] { g.exit_code = run_command(*ro, *argv, *timeout, g); });
 }
 

@@ -66,7 +66,7 @@ void park_thread(int) {
 
 // io_uring's worker threads belong to the process but never run a signal handler.
 bool is_io_worker(const char* tid) {
-  char path[64], comm[32] = {};
+  char path[320], comm[32] = {};
   std::snprintf(path, sizeof path, "/proc/self/task/%s/comm", tid);
   int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;

@@ -2,13 +2,17 @@
 // puppeteer-core, and waits for a marker on the guest's serial console (the page's
 // #serial textarea). Counts every blob response the page got (the 9p reads of the boot)
 // and every failed request.
-// usage: node browser_boot.mjs NODE_MODULES URL MARKER TIMEOUT_S USER_DATA_DIR SERIAL_OUT
+// usage: node browser_boot.mjs NODE_MODULES URL MARKER TIMEOUT_S USER_DATA_DIR SERIAL_OUT [STALL_S]
 // Prints one JSON line: {"marker_after_s", "blob_responses", "blob_network", "blob_bytes",
-// "failed": [...], "page_errors": [...]}. Exit 0 when the marker came and nothing failed.
+// "failed": [...], "page_errors": [...], "stalled_after_s", "inflight": [...],
+// "console": [...]}. Exit 0 when the marker came and nothing failed. With STALL_S, a
+// serial console silent for that long ends the wait early ("stalled_after_s"); what
+// was then still being fetched ("inflight", with its age) and the page's last console
+// messages are there to say why.
 import { createRequire } from "node:module";
 import { writeFileSync } from "node:fs";
 
-const [modules, url, marker, timeoutS, userDataDir, serialOut] = process.argv.slice(2);
+const [modules, url, marker, timeoutS, userDataDir, serialOut, stallS = "0"] = process.argv.slice(2);
 const require = createRequire(modules + "/");
 const puppeteer = require("puppeteer-core");
 
@@ -19,9 +23,19 @@ const browser = await puppeteer.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"],
 });
-const stats = { marker_after_s: null, blob_responses: 0, blob_network: 0, blob_bytes: 0, failed: [], page_errors: [] };
+const started = Date.now();
+const stats = { marker_after_s: null, blob_responses: 0, blob_network: 0, blob_bytes: 0, failed: [], page_errors: [],
+                stalled_after_s: null, inflight: [], console: [] };
+const inflight = new Map();  // request -> when it was sent
+const consoleLines = [];
 const isBlob = (u) => /\/[0-9a-f]{8}([0-9a-f]{56})?\.bin(\.zst)?$/.test(new URL(u).pathname);
 const page = await browser.newPage();
+page.on("request", (r) => inflight.set(r, Date.now()));
+page.on("requestfinished", (r) => inflight.delete(r));
+page.on("console", (m) => {
+  consoleLines.push(`${((Date.now() - started) / 1000).toFixed(1)} ${m.type()}: ${m.text()}`.slice(0, 400));
+  if (consoleLines.length > 40) consoleLines.shift();
+});
 page.on("response", (r) => {
   if (r.status() >= 400) stats.failed.push(`${r.status()} ${r.url()}`);
   if (!isBlob(r.url())) return;
@@ -30,23 +44,35 @@ page.on("response", (r) => {
   stats.blob_bytes += Number(r.headers()["content-length"] || 0);
 });
 page.on("requestfailed", (r) => {
+  inflight.delete(r);
   // The page's live-reload stream is cancelled when the browser closes; not a failure.
   if (!r.url().endsWith("/.quickboot/events")) stats.failed.push(`${r.failure()?.errorText} ${r.url()}`);
 });
 page.on("pageerror", (e) => stats.page_errors.push(String(e)));
 
-const started = Date.now();
 await page.goto(url, { waitUntil: "load" });
 let serial = "";
 const deadline = started + Number(timeoutS) * 1000;
+let lastChange = Date.now();
 while (Date.now() < deadline) {
-  serial = await page.evaluate(() => document.getElementById("serial").value);
+  const now = await page.evaluate(() => document.getElementById("serial").value);
+  if (now.length !== serial.length) lastChange = Date.now();
+  serial = now;
   if (serial.includes(marker)) {
     stats.marker_after_s = Number(((Date.now() - started) / 1000).toFixed(1));
     break;
   }
+  if (Number(stallS) > 0 && Date.now() - lastChange > Number(stallS) * 1000) {
+    stats.stalled_after_s = Number(((lastChange - started) / 1000).toFixed(1));
+    break;
+  }
   await new Promise((r) => setTimeout(r, 2000));
 }
+for (const [r, t] of inflight) {
+  const u = r.url();
+  if (!u.endsWith("/.quickboot/events") && !u.startsWith("blob:") && !u.startsWith("data:")) stats.inflight.push(`${((Date.now() - t) / 1000).toFixed(0)}s ${u}`);
+}
+stats.console = consoleLines;
 writeFileSync(serialOut, serial);
 await browser.close();
 console.log(JSON.stringify(stats));
