@@ -2,10 +2,7 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <deque>
-#include <functional>
 #include <optional>
-#include <vector>
 
 #include <fmt/format.h>
 
@@ -15,94 +12,12 @@
 #include "core/file_util.hpp"
 #include "core/log.hpp"
 #include "project/config.hpp"
+#include "qemu/console_tail.hpp"
 #include "qemu/vm.hpp"
 
 namespace qb::cli {
 
 namespace {
-
-// The last console lines, for explaining a failure; and the markers the guest prints.
-class ConsoleTail {
-public:
-  explicit ConsoleTail(bool echo) : echo_(echo) {}
-  void feed(std::string_view data) {
-    if (echo_) (void)!::write(2, data.data(), data.size());
-    for (char c : data) {
-      // Colour and cursor sequences (systemd's "[\e[0;1;31mFAILED\e[0m]") are dropped:
-      // the lines are matched against plain words and quoted in error messages.
-      if (escape_ == Escape::csi) {
-        if (c >= 0x40 && c <= 0x7e) escape_ = Escape::none;
-        continue;
-      }
-      if (escape_ == Escape::esc) {
-        escape_ = c == '[' ? Escape::csi : Escape::none;
-        continue;
-      }
-      if (c == '\x1b') escape_ = Escape::esc;
-      else if (c == '\n') flush_line();
-      else if (c != '\r') partial_ += c;
-    }
-  }
-  // Called with each complete console line.
-  std::function<void(const std::string&)> on_line;
-  void flush_line() {
-    if (on_line) on_line(partial_);
-    if (partial_.find("quickboot-init: FATAL: ") != std::string::npos && fatal_.empty())
-      fatal_ = partial_.substr(partial_.find("FATAL: ") + 7);
-    if (partial_.find("Kernel panic") != std::string::npos && panic_.empty()) panic_ = partial_;
-    // busybox ash's first words as an interactive shell on a console that is no
-    // terminal: an initramfs (the rootfs's own mkinitcpio runtime, say) asked for a shell.
-    if (partial_.find("can't access tty; job control turned off") != std::string::npos && waiting_.empty())
-      waiting_ = "the guest's initramfs started an interactive shell";
-    // systemd's emergency and rescue targets: sulogin asks for the root password (or,
-    // root being locked, for Enter) and the boot goes no further.
-    for (const char* m : {"You are in emergency mode", "You are in rescue mode",
-                          "Cannot open access to console, the root account is locked",
-                          "Give root password for maintenance"})
-      if (partial_.find(m) != std::string::npos && waiting_.empty())
-        waiting_ = "systemd entered emergency mode (a unit the boot needs failed) and waits for input on the console";
-    // systemd's status lines about failures: what sent it to emergency mode.
-    if ((partial_.find("[FAILED]") != std::string::npos || partial_.find("Dependency failed for") != std::string::npos) &&
-        failures_.size() < 10)
-      failures_.push_back(partial_);
-    lines_.push_back(std::move(partial_));
-    partial_.clear();
-    if (lines_.size() > 30) lines_.pop_front();
-  }
-  std::string tail(std::size_t n = 15) const {
-    std::string s;
-    std::size_t start = lines_.size() > n ? lines_.size() - n : 0;
-    for (std::size_t i = start; i < lines_.size(); ++i) s += "  | " + lines_[i] + "\n";
-    if (!partial_.empty()) s += "  | " + partial_ + "\n";
-    return s;
-  }
-  // "last console lines:" and the lines; a guest that printed nothing (a quiet kernel,
-  // or everything before the snapshot point skipped by a restore) is said so.
-  std::string explain(bool restored) const {
-    if (!lines_.empty() || !partial_.empty()) return "last console lines:\n" + tail();
-    return restored ? "the console printed nothing after the boot snapshot was restored (the kernel's own boot "
-                      "was in the snapshot, and `quiet` silences the rest)"
-                    : "the console printed nothing (`quiet` is on the kernel command line)";
-  }
-  const std::string& fatal() const { return fatal_; }
-  const std::string& panic() const { return panic_; }
-  // Why the guest now waits for console input, "" while it does not.
-  const std::string& waiting_for_input() const { return waiting_; }
-  // The console's failure lines ("[FAILED] ...", "Dependency failed for ..."), at most 10.
-  std::string failures() const {
-    std::string s;
-    for (const auto& l : failures_) s += "  | " + l + "\n";
-    return s;
-  }
-
-private:
-  enum class Escape { none, esc, csi };
-  Escape escape_ = Escape::none;
-  bool echo_;
-  std::string partial_, fatal_, panic_, waiting_;
-  std::deque<std::string> lines_;
-  std::vector<std::string> failures_;
-};
 
 void announce(const PreparedBoot& p, const BootOptions& o, const GlobalOptions& g) {
   if (!p.accel_notice.empty()) log::notice("{}", p.accel_notice);
@@ -140,7 +55,7 @@ int run_command(const BootOptions& o, const std::vector<std::string>& argv, doub
   struct Scratch { std::filesystem::path d; ~Scratch() { remove_all_quiet(d); } } scratch{p.scratch};
   announce(p, o, g);
   qemu::Vm vm(p.vm, {"qb.stdout", "qb.stderr", "qb.status"});
-  ConsoleTail console(g.verbose);
+  qemu::ConsoleTail console(g.verbose);
   std::string status;
   qemu::VmEvents ev;
   ev.console = [&](std::string_view d) { console.feed(d); };
@@ -199,7 +114,7 @@ int boot_interactive(const BootOptions& options, GlobalOptions& g) {
   if (tty) log::notice("console attached; Ctrl-a x quits, Ctrl-a c toggles the QEMU monitor");
   p.vm.forward_stdin = !tty;
   qemu::Vm vm(p.vm, {});
-  ConsoleTail console(false);
+  qemu::ConsoleTail console(false);
   // The console is quiet for long stretches (`quiet`): say on stderr where the boot is.
   console.on_line = [](const std::string& line) {
     if (line.find("quickboot-init: kernel booted") != std::string::npos)

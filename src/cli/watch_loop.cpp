@@ -14,6 +14,7 @@
 #include "core/paths.hpp"
 #include "core/signals.hpp"
 #include "kernel/store.hpp"
+#include "qemu/console_tail.hpp"
 #include "qemu/vm.hpp"
 #include "v86/exporter.hpp"
 #include "watch/watcher.hpp"
@@ -118,6 +119,12 @@ private:
       }
       if (l.find("quickboot-init: FATAL: ") != std::string::npos && cycle_) {
         finish_cycle("guest failed: " + l.substr(l.find("FATAL: ") + 7), false, std::nullopt);
+      }
+      // A foreign runtime's shell or systemd's emergency mode waits for input the watch
+      // cannot give: the cycle fails now, and the next save boots again.
+      if (auto why = qemu::console_input_wait(l); !why.empty() && cycle_) {
+        finish_cycle(fmt::format("{}; watch has no console input (`quickboot boot` has one), save again to reboot", why),
+                     false, std::nullopt);
       }
     }
   }

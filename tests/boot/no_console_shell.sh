@@ -3,7 +3,8 @@
 # with exit 3 and a message saying so, instead of a guest waiting for input until
 # --timeout (exit 124 here would mean it waited). Three ways a shell is asked for:
 # 9p_root's own mount-failure path, break=premount, and a foreign runtime (the
-# rootfs's own, via --runtime rootfs) that starts a shell on the console itself.
+# rootfs's own, via --runtime rootfs) that starts a shell on the console itself. `watch`
+# reports the foreign runtime's shell as a failed cycle.
 source "$(dirname "$0")/../common.inc"
 need_qemu
 use_shared_kernel
@@ -43,4 +44,15 @@ F
 chmod +x "$T/root/usr/lib/initcpio/init"
 expect_no_console_exit "--runtime rootfs shell" "started an interactive shell" "$T/root" --runtime rootfs --no-snapshot
 grep -q "a foreign runtime asks for a shell" "$T/e" || { cat "$T/e"; fail "the console lines before the shell are not shown"; }
+
+# watch has no console input either: the cycle fails with the reason (the next save
+# boots again), instead of a boot that never reports.
+"$QUICKBOOT" watch "$T/root" --runtime rootfs --no-snapshot --headless >"$T/wo" 2>"$T/we" &
+pid=$!
+for _ in $(seq 3000); do grep -q "watch has no console input" "$T/we" && break; kill -0 $pid 2>/dev/null || break; sleep 0.2; done
+grep -q "first boot.*started an interactive shell; watch has no console input" "$T/we" ||
+  { kill $pid; cat "$T/we"; fail "watch: the shell was not reported"; }
+kill -INT $pid
+rc=0; wait $pid || rc=$?
+[ "$rc" -eq 130 ] || { cat "$T/we"; fail "watch: SIGINT gave exit $rc, not 130"; }
 echo PASS
