@@ -14,6 +14,7 @@
 #include "initramfs/sysroot.hpp"
 #include "kernel/module_index.hpp"
 #include "qemu/accel.hpp"
+#include "qemu/host_tsc.hpp"
 #include "qemu/snapshot.hpp"
 
 namespace qb::cli {
@@ -28,7 +29,7 @@ void add_boot_options(CLI::App& cmd, BootOptions& o) {
   cmd.add_option("--cpus", o.cpus, "Guest CPUs (default 1)");
   cmd.add_option("--accel", o.accel, "auto (KVM if it really works, else TCG), kvm or tcg")
       ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
-  cmd.add_option("--machine", o.machine, "pc (default, measured most reliable), q35 or microvm")
+  cmd.add_option("--machine", o.machine, "pc (default), q35, or microvm (virtio-mmio devices, no PCI; never snapshotted)")
       ->check(CLI::IsMember({"pc", "q35", "microvm"}));
   cmd.add_flag("--writable", o.writable, "Let the guest write through to ROOTFS (default: a tmpfs overlay protects it)");
   cmd.add_option("--inject", o.injects, "Share another host directory: HOST:GUEST[:ro] (repeatable)")->allow_extra_args(false);
@@ -298,6 +299,10 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
                 (interactive ? " quickboot.emergency=shell" : "") + (o.console_input ? " quickboot.console=1" : "") +
                 (o.watch_mode ? " quickboot.marker=1" : "");
   }
+  // microvm under TCG: the kernel cannot calibrate the TSC without HPET or a PM timer
+  // and hangs in most boots (host_tsc.hpp); it is told the rate instead. --append wins.
+  if (o.machine == "microvm" && choice.accel == qemu::Accel::tcg)
+    if (auto khz = qemu::host_tsc_khz()) vm.append += fmt::format(" tsc_early_khz={}", *khz);
   for (const auto& a : o.append) vm.append += " " + a;
   vm.memory_mb = o.memory_mb;
   vm.cpus = o.cpus;

@@ -1,10 +1,12 @@
 #include <algorithm>
+#include <cmath>
 
 #include <catch2/catch.hpp>
 
 #include "core/error.hpp"
 #include "qemu/accel.hpp"
 #include "qemu/command.hpp"
+#include "qemu/host_tsc.hpp"
 
 using namespace qb;
 using namespace qb::qemu;
@@ -89,4 +91,21 @@ TEST_CASE("paths with commas stay one value in QEMU options (no second path=)") 
   CHECK_FALSE(has_part(a, "path=/t/x,path="));
   CHECK(has(a, "unix:/t/a,,b/qmp.sock,server=on,wait=off"));
   CHECK(has_part(a, "socket,id=port0,path=/t/a,,b/qb.status.sock,server=off"));
+}
+
+TEST_CASE("host TSC rate: on an x86-64 host with a constant TSC, a plausible rate that two measurements agree on") {
+#if defined(__x86_64__)
+  auto a = host_tsc_khz();
+  if (!a) {
+    WARN("this host's TSC is not constant (no constant_tsc): nothing to measure");
+    return;
+  }
+  auto b = host_tsc_khz();
+  REQUIRE(b);
+  CHECK(*a > 100'000);
+  // Two 20 ms windows agree within 2 %, however busy the machine: a sleep that lasts
+  // longer lengthens both counts together, and a preemption between a pair's reads
+  // makes that pair be taken again.
+  CHECK(std::abs(static_cast<double>(*a) - static_cast<double>(*b)) < 0.02 * static_cast<double>(*a));
+#endif
 }
