@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/signals.hpp"
 
 namespace qb {
 
@@ -19,11 +20,14 @@ AtomicFile::AtomicFile(std::filesystem::path target, unsigned mode) : target_(st
                             "check that the output directory exists and is writable");
   fd_.reset(fd);
   temp_ = tmpl;
+  // A SIGINT/SIGTERM/SIGHUP before the commit removes the half-written file too.
+  register_scratch(temp_);
   ::fchmod(fd, mode);
 }
 
 AtomicFile::~AtomicFile() {
   if (!committed_ && !temp_.empty()) ::unlink(temp_.c_str());
+  if (!temp_.empty()) forget_scratch(temp_);
 }
 
 void AtomicFile::write(std::string_view data) { write(data.data(), data.size()); }

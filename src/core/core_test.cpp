@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -13,6 +15,7 @@
 #include "core/process.hpp"
 #include "core/sha256.hpp"
 #include "core/shell_quote.hpp"
+#include "core/signals.hpp"
 
 using namespace qb;
 namespace fs = std::filesystem;
@@ -51,6 +54,47 @@ TEST_CASE("AtomicFile replaces the target only on commit") {
   }
   CHECK(read_file(target) == "new");
   CHECK((fs::status(target).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+}
+
+TEST_CASE("a signal before the commit removes the AtomicFile's temporary file and a busy thread's scratch directory") {
+  auto dir = fs::temp_directory_path() / ("qb-sigtest-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // The child: a file half-written, and a thread that keeps creating entries in a
+    // registered scratch directory (what recreated .add-* after a SIGHUP in CI).
+    install_cleanup_on_signals();
+    AtomicFile f(dir / "out.json");
+    f.write("partial");
+    auto scratch = dir / "scratch";
+    fs::create_directories(scratch);
+    register_scratch(scratch);
+    std::thread([scratch] {
+      for (unsigned long i = 0;; ++i) {
+        std::error_code ec;
+        fs::create_directories(scratch / std::to_string(i % 64) / "x", ec);
+      }
+    }).detach();
+    (void)!::write(ready[1], "r", 1);
+    for (;;) ::pause();
+  }
+  ::close(ready[1]);
+  char c;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  ::usleep(50'000);  // the thread is busy creating entries
+  ::kill(child, SIGTERM);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGTERM);
+  std::vector<std::string> left;
+  for (auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename().string());
+  CHECK(left.empty());  // neither out.json.tmp.* nor scratch/
+  fs::remove_all(dir);
 }
 
 TEST_CASE("AtomicFile names the directory it cannot write to") {

@@ -29,7 +29,8 @@ public:
 // (PR_SET_PDEATHSIG).
 void install_cleanup_on_signals();
 
-// Scratch directories removed on such a signal.
+// Scratch directories, and temporary files not yet renamed into place (AtomicFile),
+// removed on such a signal.
 void register_scratch(const std::filesystem::path& dir);
 void forget_scratch(const std::filesystem::path& dir);
 

@@ -60,6 +60,9 @@ for sig in TERM HUP; do
   kill -CONT "$pid"
   ended_by "$pid" "$sig"
   no_scratch || fail "SIG$sig during export left: $(ls -A "$TMPDIR")"
+  # Nothing half-written in the output either (fs.json.tmp.*, blob temp names).
+  left=$(find "$T/out" -name '*.tmp.*')
+  [ -z "$left" ] || fail "SIG$sig during export left temporary files: $left"
   # The next export completes and leaves no temporary files of the killed one.
   qb -q export "$tree" --out "$T/out" --skip-unreadable >/dev/null 2>&1 || fail "export after SIG$sig failed"
   ! find "$T/out" -name '*.tmp.*' -o -name 'staging-*' | grep -q . || fail "temporary files left after SIG$sig"
