@@ -427,19 +427,36 @@ TEST_CASE("watch: a bulk write that stalls for longer than the debounce stays on
   o.max_delay = 20s;  // as the watch loop has it: only the quiet period may end the batch
   Watcher w(o);
   w.add_root("r", t.path);
+  // The writer notes its longest pause between two files: on a busy machine it can be
+  // descheduled for longer than the quiet period, and then two batches are right.
+  Clock::duration longest_pause{};
   std::thread writer([&] {
-    for (int i = 0; i < 2500; ++i) put(t.path / ("a" + std::to_string(i)));  // quiet period: 3 x 50 ms
+    auto last = Clock::now();
+    auto note = [&] {
+      auto now = Clock::now();
+      longest_pause = std::max(longest_pause, now - last);
+      last = now;
+    };
+    for (int i = 0; i < 2500; ++i) put(t.path / ("a" + std::to_string(i))), note();  // quiet period: 3 x 50 ms
     std::this_thread::sleep_for(90ms);  // writeback throttling, say
-    for (int i = 0; i < 100; ++i) put(t.path / ("b" + std::to_string(i)));
+    for (int i = 0; i < 100; ++i) put(t.path / ("b" + std::to_string(i))), note();
   });
   auto first = expect_batch(w, 20s);
   writer.join();
   CHECK(has(first, "a0", Kind::created));
-  CHECK(has(first, "b99", Kind::created));
-  CHECK_FALSE(w.next(-1, Clock::now() + 500ms));  // nothing left for a second batch
-  // A single edit is still delivered after the plain debounce.
+  if (longest_pause >= 150ms) {
+    WARN("the writer paused " << std::chrono::duration_cast<std::chrono::milliseconds>(longest_pause).count()
+                              << " ms (busy machine), longer than the quiet period: a split batch is correct");
+    while (w.next(-1, Clock::now() + 500ms)) {
+    }
+  } else {
+    CHECK(has(first, "b99", Kind::created));
+    CHECK_FALSE(w.next(-1, Clock::now() + 500ms));  // nothing left for a second batch
+  }
+  // A single edit is still delivered after the plain debounce, not after max_delay.
   put(t.path / "one", "edit");
   auto b = expect_batch(w);
   CHECK(b.changes.size() == 1);
-  CHECK(b.waited < 1000ms);
+  CHECK(b.waited >= o.debounce);
+  CHECK(b.waited < o.max_delay);
 }
