@@ -11,9 +11,8 @@ _qb_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # The command must be the rootfs's own program. busybox's chroot (like its env and its
 # shell) runs its own applet for a bare name that is one (`ls`, `sh`, `modprobe`), so
 # the name is looked up here, in the rootfs's PATH, and handed over as an absolute
-# path. A symlink counts as found without following it: an absolute target (Debian's
-# alternatives) only resolves inside the chroot. Sets _qb_cmd (no subshell: each
-# process costs milliseconds under TCG).
+# path. Sets _qb_cmd (no subshell for a plain file: each process costs milliseconds
+# under TCG).
 qb_find_command() {
     _qb_cmd=$1
     case $1 in
@@ -21,12 +20,31 @@ qb_find_command() {
     esac
     _ifs=$IFS; IFS=:
     for _d in $_qb_path; do
-        if [ -L "/new_root$_d/$1" ] || { [ -f "/new_root$_d/$1" ] && [ -x "/new_root$_d/$1" ]; }; then
+        if { [ -f "/new_root$_d/$1" ] && [ -x "/new_root$_d/$1" ]; } ||
+            { [ -L "/new_root$_d/$1" ] && qb_link_resolves "$_d/$1"; }; then
             IFS=$_ifs; _qb_cmd=$_d/$1; return 0
         fi
     done
     IFS=$_ifs
     return 1
+}
+
+# A symlink in the rootfs is followed with the rootfs as `/`: an absolute target
+# (Debian's alternatives: /usr/bin/awk -> /etc/alternatives/awk -> /usr/bin/mawk) only
+# resolves there. True when the chain ends at an executable file; a dangling link is
+# "not found" (exit 127 and the message), not an exec error from chroot.
+qb_link_resolves() {
+    _p=$1; _hops=0
+    while [ -L "/new_root$_p" ]; do
+        _hops=$((_hops + 1))
+        [ "$_hops" -le 40 ] || return 1
+        _t=$(readlink "/new_root$_p") || return 1
+        case $_t in
+            /*) _p=$_t ;;
+            *) _p=${_p%/*}/$_t ;;
+        esac
+    done
+    [ -f "/new_root$_p" ] && [ -x "/new_root$_p" ]
 }
 
 qb_not_found() {

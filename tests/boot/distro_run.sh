@@ -23,5 +23,18 @@ for mode in "" --no-snapshot; do
   qb -q run "$SYSTEMD_TREE" $mode --timeout 900 -- nosuchcmd >"$T/o" 2>"$T/e" || rc=$?
   [ "$rc" -eq 127 ] || { cat "$T/e"; fail "nosuchcmd gave $rc, not 127 ($mode)"; }
   grep -q "nosuchcmd: command not found in the root filesystem" "$T/e" || { cat "$T/e"; fail "no clear message for nosuchcmd ($mode)"; }
+
+  # Symlinks are followed inside the rootfs: an alternatives chain runs (awk ->
+  # /etc/alternatives/awk -> mawk), a dangling link is "not found", like a missing name.
+  mkdir -p "$T/ov/usr/local/bin"
+  ln -sfn /nonexistent/qb-target "$T/ov/usr/local/bin/qb-dangling"
+  ln -sfn ../../bin/awk "$T/ov/usr/local/bin/qb-awk"
+  rc=0
+  qb -q run "$SYSTEMD_TREE" --overlay "$T/ov" $mode --timeout 900 -- qb-dangling >"$T/o" 2>"$T/e" || rc=$?
+  [ "$rc" -eq 127 ] || { cat "$T/e"; fail "a dangling symlink gave $rc, not 127 ($mode)"; }
+  grep -q "qb-dangling: command not found in the root filesystem" "$T/e" || { cat "$T/e"; fail "no clear message for a dangling symlink ($mode)"; }
+  out=$(qb -q run "$SYSTEMD_TREE" --overlay "$T/ov" $mode --timeout 900 -- qb-awk 'BEGIN { print "awk-ran" }') ||
+    fail "a symlink chain through /etc/alternatives did not run ($mode)"
+  [ "$out" = awk-ran ] || fail "qb-awk printed '$out' ($mode)"
 done
 echo PASS
