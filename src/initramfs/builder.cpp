@@ -35,6 +35,14 @@ namespace qb::initramfs {
 
 namespace {
 
+// "a, b, c and 5 more": a long list of names kept to one readable line.
+std::string join_first(const std::vector<std::string>& names, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < n; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > n) out += fmt::format(" and {} more", names.size() - n);
+  return out;
+}
+
 // Bump when the image layout changes, so old cache entries are not reused.
 constexpr const char* kLayoutVersion = "qb-initrd-11";
 
@@ -260,6 +268,11 @@ InitrdResult build_initrd(const InitrdSpec& spec, const fs::path& cache_dir) {
   for (const auto& m : tree.closure(wanted)) load_order.push_back(m.name);
   wanted.insert(wanted.end(), applied.modules.begin(), applied.modules.end());
   auto mods = tree.closure(wanted);
+  // As mkinitcpio's add_module: each module's firmware, where the system has it.
+  auto no_firmware = add_module_firmware(mods, env, tree, o, applied);
+  if (!no_firmware.empty())
+    log::warn("possibly missing firmware for {} module{} (not in {}/usr/lib/firmware): {}", no_firmware.size(),
+              no_firmware.size() == 1 ? "" : "s", sysroot == "/" ? "" : sysroot.string(), join_first(no_firmware, 8));
 
   clock.mark("modules closed");
   // ---- base archive: busybox, runtime, modules. Cached by its own key.

@@ -188,17 +188,56 @@ private:
   }
 
   void firmware(const std::string& name) {
-    for (const char* base : {"/usr/lib/firmware/updates", "/usr/lib/firmware"})
-      for (const char* ext : {"", ".zst", ".xz"}) {
-        std::string g = std::string(base) + "/" + name + ext;
-        std::error_code ec;
-        if (fs::is_regular_file(host(g), ec)) {
-          add_file(image_, g, g, 0);
-          return;
-        }
-      }
-    log::warn("install hook '{}': firmware {} not found in /usr/lib/firmware", hook_, name);
+    if (!add_firmware(name)) log::warn("install hook '{}': firmware {} not found in /usr/lib/firmware", hook_, name);
   }
+
+public:
+  // mkinitcpio's add_firmware: NAME (a path under the firmware directory, possibly a
+  // glob, as modinfo's firmware= entries can be) in /usr/lib/firmware/updates, then
+  // /usr/lib/firmware, with or without a compression suffix (`NAME?(.*)`); the first
+  // match in name order is added. False when neither directory has it.
+  bool add_firmware(const std::string& name) {
+    for (const char* base : {"/usr/lib/firmware/updates", "/usr/lib/firmware"}) {
+      const std::string pattern = std::string(base) + "/" + name;
+      const std::string dir = fs::path(pattern).parent_path().string();
+      const std::string file = fs::path(pattern).filename().string() + "?(.*)";
+      std::error_code ec;
+      // The directory looked in (or its deepest existing parent) is a source: firmware
+      // installed later changes its mtime, and the cached image is rebuilt.
+      fs::path looked = host(dir);
+      while (!fs::is_directory(looked, ec) && looked.has_relative_path()) looked = looked.parent_path();
+      out.sources.push_back(looked);
+      std::vector<std::string> names;
+      for (auto it = fs::directory_iterator(host(dir), ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+        names.push_back(it->path().filename().string());
+      std::sort(names.begin(), names.end());
+      for (const auto& n : names) {
+        if (::fnmatch(file.c_str(), n.c_str(), FNM_EXTMATCH) != 0) continue;
+        const std::string g = dir + "/" + n;
+        if (image_.contains(g.substr(1))) return true;
+        if (!fs::is_regular_file(host(g), ec)) continue;  // a link into nothing, a directory
+        add_file(image_, g, g, 0);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // add_module's firmware: every firmware= file of each module, where the system has
+  // it. Returns the modules none of whose firmware was found (mkinitcpio's "Possibly
+  // missing firmware for module").
+  std::vector<std::string> module_firmware(const std::vector<ModuleFile>& modules) {
+    std::vector<std::string> missing;
+    for (const auto& m : modules) {
+      bool any = false;
+      const auto names = mods_.firmware(m.name);
+      for (const auto& fw : names) any |= add_firmware(fw);
+      if (!names.empty() && !any) missing.push_back(m.name);
+    }
+    return missing;
+  }
+
+private:
 
   void udev_rule(std::string rules) {
     if (rules.front() != '/') {
@@ -290,6 +329,16 @@ ApplyOutput apply_install_actions(const std::vector<InstallAction>& actions, con
   for (const auto& act : actions) a.run(act);
   std::sort(a.out.modules.begin(), a.out.modules.end());  // the tree's map has no order
   return std::move(a.out);
+}
+
+std::vector<std::string> add_module_firmware(const std::vector<ModuleFile>& modules, const InstallEnv& env,
+                                             ModuleTree& tree, CpioArchive& image, ApplyOutput& out) {
+  CpioArchive unused_early;
+  Applier a(env, tree, image, unused_early);
+  auto missing = a.module_firmware(modules);
+  out.paths.insert(out.paths.end(), a.out.paths.begin(), a.out.paths.end());
+  out.sources.insert(out.sources.end(), a.out.sources.begin(), a.out.sources.end());
+  return missing;
 }
 
 void pack_staging_dir(const fs::path& staging, CpioArchive& image, std::vector<std::string>& paths) {

@@ -22,6 +22,13 @@ struct ApplyOutput {
 ApplyOutput apply_install_actions(const std::vector<InstallAction>& actions, const InstallEnv& env,
                                   ModuleTree& modules, CpioArchive& image, CpioArchive& early);
 
+// mkinitcpio's add_module also adds the firmware each module names (modinfo's
+// firmware=), from the system's /usr/lib/firmware{/updates,}, compressed or not. Adds
+// what exists to `image` (paths and sources to `out`); returns the modules none of
+// whose firmware exists, for one warning.
+std::vector<std::string> add_module_firmware(const std::vector<ModuleFile>& modules, const InstallEnv& env,
+                                             ModuleTree& tree, CpioArchive& image, ApplyOutput& out);
+
 // Adds the tree a hook wrote under `staging` ($BUILDROOT or $EARLYROOT) to `image`:
 // directories, files with their modes, symlinks as they are.
 void pack_staging_dir(const fs::path& staging, CpioArchive& image, std::vector<std::string>& paths);

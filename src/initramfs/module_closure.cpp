@@ -139,6 +139,8 @@ std::vector<std::string> ModuleTree::providers(const std::string& name) {
   return out;
 }
 
+const std::vector<std::string>& ModuleTree::firmware(const std::string& name) { return info(normalise(name)).firmware; }
+
 const ModuleTree::Info& ModuleTree::info(const std::string& name) {
   if (auto it = info_cache_.find(name); it != info_cache_.end()) return it->second;
   const std::string& path = files_.at(name);
@@ -170,6 +172,8 @@ const ModuleTree::Info& ModuleTree::info(const std::string& name) {
       }
     } else if (key == "alias") {
       info.aliases.push_back(value);
+    } else if (key == "firmware") {
+      if (!value.empty()) info.firmware.push_back(value);
     } else if (key == "vermagic") {
       info.vermagic_release = value.substr(0, value.find(' '));
     }

@@ -40,6 +40,8 @@ public:
   std::vector<ModuleFile> closure(const std::vector<std::string>& names);
 
   bool is_builtin(const std::string& name) const;
+  // The firmware files module NAME names in its .modinfo (firmware=), as given there.
+  const std::vector<std::string>& firmware(const std::string& name);
   // The loadable modules NAME stands for, as `modprobe -R` resolves it: the module of
   // that name, else those whose alias patterns match; empty for built-in or unknown.
   std::vector<std::string> providers(const std::string& name);
@@ -55,7 +57,7 @@ public:
 
 private:
   struct Info {
-    std::vector<std::string> depends, pre, post, aliases;
+    std::vector<std::string> depends, pre, post, aliases, firmware;
     std::string vermagic_release;
   };
   const Info& info(const std::string& name);

@@ -65,6 +65,18 @@ compare default base udev autodetect microcode modconf kms keyboard keymap conso
 # every module. Without autodetect both keep every module: that row compares like with like.
 compare default-no-autodetect base udev microcode modconf kms keyboard keymap consolefont block filesystems fsck
 [ "${ROW_QB%%:*}" = ok ] || bad+=("the default HOOKS line without autodetect")
+# add_module's firmware (modinfo firmware=; Debian's e100 names three): both take the
+# same files from the same tree, updates/ first, a compressed one as it is.
+mkdir -p "$ORACLE_ROOT/usr/lib/firmware/e100" "$ORACLE_ROOT/usr/lib/firmware/updates/e100"
+echo base-m >"$ORACLE_ROOT/usr/lib/firmware/e100/d101m_ucode.bin"
+echo updated-m >"$ORACLE_ROOT/usr/lib/firmware/updates/e100/d101m_ucode.bin"
+echo zst-e >"$ORACLE_ROOT/usr/lib/firmware/e100/d102e_ucode.bin.zst"
+printf 'build() {\n    add_module e100\n}\n' >"$ORACLE_ROOT/usr/lib/initcpio/install/qbfirmware"
+compare module-firmware qbfirmware
+mkfw=$(cd "$ORACLE_ROOT/tmp/mk" 2>/dev/null && find . -path '*firmware*' -type f | sort)
+qbfw=$(cd "$T/qb" 2>/dev/null && find . -path '*firmware*' -type f | sort)
+[ -n "$mkfw" ] && [ "$mkfw" = "$qbfw" ] || fail "module firmware differs: mkinitcpio [$mkfw] quickboot [$qbfw]"
+echo "module firmware, both: $(tr '\n' ' ' <<<"$mkfw")"
 echo "details: $LOG"
 [ ${#bad[@]} -eq 0 ] || fail "quickboot fails where mkinitcpio builds: ${bad[*]}"
 echo PASS
