@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <map>
 #include <regex>
 #include <set>
 
@@ -207,11 +208,7 @@ public:
       fs::path looked = host(dir);
       while (!fs::is_directory(looked, ec) && looked.has_relative_path()) looked = looked.parent_path();
       out.sources.push_back(looked);
-      std::vector<std::string> names;
-      for (auto it = fs::directory_iterator(host(dir), ec); !ec && it != fs::directory_iterator(); it.increment(ec))
-        names.push_back(it->path().filename().string());
-      std::sort(names.begin(), names.end());
-      for (const auto& n : names) {
+      for (const auto& n : listing(host(dir))) {
         if (::fnmatch(file.c_str(), n.c_str(), FNM_EXTMATCH) != 0) continue;
         const std::string g = dir + "/" + n;
         if (image_.contains(g.substr(1))) return true;
@@ -221,6 +218,19 @@ public:
       }
     }
     return false;
+  }
+
+  // A directory's sorted entry names, read once per build: hundreds of modules look in
+  // the same few firmware directories.
+  const std::vector<std::string>& listing(const fs::path& dir) {
+    auto [it, fresh] = listings_.try_emplace(dir.string());
+    if (fresh) {
+      std::error_code ec;
+      for (auto e = fs::directory_iterator(dir, ec); !ec && e != fs::directory_iterator(); e.increment(ec))
+        it->second.push_back(e->path().filename().string());
+      std::sort(it->second.begin(), it->second.end());
+    }
+    return it->second;
   }
 
   // add_module's firmware: every firmware= file of each module, where the system has
@@ -319,6 +329,7 @@ private:
   CpioArchive& image_;
   CpioArchive& early_;
   std::string hook_, at_;  // the hook and FILE:LINE of the call being applied
+  std::map<std::string, std::vector<std::string>> listings_;
 };
 
 } // namespace
