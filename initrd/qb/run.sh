@@ -20,8 +20,9 @@ qb_find_command() {
     esac
     _ifs=$IFS; IFS=:
     for _d in $_qb_path; do
-        if { [ -f "/new_root$_d/$1" ] && [ -x "/new_root$_d/$1" ]; } ||
-            { [ -L "/new_root$_d/$1" ] && qb_link_resolves "$_d/$1"; }; then
+        # -L first: test -f follows a link in the initramfs's namespace, not the rootfs's.
+        if { [ -L "/new_root$_d/$1" ] && qb_link_resolves "$_d/$1"; } ||
+            { [ ! -L "/new_root$_d/$1" ] && [ -f "/new_root$_d/$1" ] && [ -x "/new_root$_d/$1" ]; }; then
             IFS=$_ifs; _qb_cmd=$_d/$1; return 0
         fi
     done

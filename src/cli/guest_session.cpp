@@ -207,8 +207,10 @@ PreparedBoot prepare_boot(const BootOptions& o, const std::vector<std::string>& 
   p.snapshot = o.snapshot && choice.accel == qemu::Accel::tcg && o.machine != "microvm" &&
                o.initrd.runtime == "quickboot" && !(no_snap && *no_snap && std::string(no_snap) != "0") &&
                !built.module_settings;
-  if (o.snapshot && built.module_settings)
-    log::debug("no boot snapshot: the initramfs adds modprobe.d settings or firmware");
+  if (o.snapshot && built.module_settings && choice.accel == qemu::Accel::tcg && o.machine != "microvm" &&
+      o.initrd.runtime == "quickboot")
+    log::notice("no boot snapshot: the initramfs adds modprobe.d settings or firmware, which must be in place before "
+                "modules load (the snapshot's modules load before them)");
 
   // A rootfs without this kernel's modules gets the store's, read-only, so modprobe works.
   const std::string modpath = "/lib/modules/" + p.kernel.release;

@@ -122,9 +122,10 @@ private:
       }
       // A foreign runtime's shell or systemd's emergency mode waits for input the watch
       // cannot give: the cycle fails now, and the next save boots again.
-      if (auto why = qemu::console_input_wait(l); !why.empty() && cycle_) {
-        finish_cycle(fmt::format("{}; watch has no console input (`quickboot boot` has one), save again to reboot", why),
-                     false, std::nullopt);
+      if (auto why = qemu::console_input_wait(l); !why.empty()) {
+        std::string text = fmt::format("{}; watch has no console input (`quickboot boot` has one), save again to reboot", why);
+        if (cycle_) finish_cycle(text, false, std::nullopt);
+        else log::warn("{}", text);  // after the cycle ended at "switching to": systemd's emergency mode
       }
     }
   }

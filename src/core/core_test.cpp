@@ -1,4 +1,5 @@
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +22,19 @@ using namespace qb;
 namespace fs = std::filesystem;
 
 namespace {
+// A shell with a `sleep` of its own in the background: the sleep is its child, in its
+// process group. Returns the shell and the sleep's pid (-1 when it printed none).
+std::pair<Process, pid_t> shell_with_background_sleep(int seconds) {
+  ProcessOptions o;
+  o.argv = {"sh", "-c", "sleep " + std::to_string(seconds) + " & echo $!; wait"};
+  o.out = Stdio::pipe;
+  Process p(o);
+  char buf[32] = {};
+  ssize_t n = ::read(p.stdout_fd(), buf, sizeof buf - 1);
+  pid_t sleep_pid = n > 0 ? std::atoi(buf) : -1;
+  return {std::move(p), sleep_pid};
+}
+
 struct TempDir {
   fs::path path = make_temp_dir(fs::temp_directory_path(), "qb-core-test");
   ~TempDir() { remove_all_quiet(path); }
@@ -97,6 +111,46 @@ TEST_CASE("a signal before the commit removes the AtomicFile's temporary file an
   fs::remove_all(dir);
 }
 
+TEST_CASE("a signal that ends quickboot kills its children's process groups, grandchildren included") {
+  int report[2];
+  REQUIRE(::pipe(report) == 0);
+  // Orphans come to this process, not to an init that may not reap them.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    install_cleanup_on_signals();
+    // A hook's shell with a program of its own in the background: PR_SET_PDEATHSIG
+    // reaches the shell only, the background program is the grandchild.
+    auto [shell, sleep_pid] = shell_with_background_sleep(1000);
+    (void)!::write(report[1], &sleep_pid, sizeof sleep_pid);
+    for (;;) ::pause();
+  }
+  ::close(report[1]);
+  pid_t grandchild = -1;
+  REQUIRE(::read(report[0], &grandchild, sizeof grandchild) == sizeof grandchild);
+  REQUIRE(grandchild > 0);
+  REQUIRE(::kill(grandchild, 0) == 0);
+  ::kill(child, SIGTERM);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
+  // Polls until the orphaned grandchild ends (60 s is a hang guard, not a limit).
+  bool gone = false;
+  int gst = 0;
+  for (int i = 0; i < 6000 && !gone; ++i) {
+    gone = ::waitpid(grandchild, &gst, WNOHANG) == grandchild;
+    if (!gone) ::usleep(10'000);
+  }
+  if (!gone) {
+    ::kill(grandchild, SIGKILL);
+    ::waitpid(grandchild, &gst, 0);
+  }
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+  CHECK(gone);
+  CHECK((WIFSIGNALED(gst) && WTERMSIG(gst) == SIGKILL));
+}
+
 TEST_CASE("AtomicFile names the directory it cannot write to") {
   TempDir t;
   write_file_atomic(t.path / "file", "x");
@@ -127,14 +181,7 @@ TEST_CASE("Process reports a missing program as an Error with a hint") {
 }
 
 TEST_CASE("Process::terminate ends the whole process group") {
-  ProcessOptions o;
-  o.argv = {"sh", "-c", "sleep 60 & echo $!; wait"};
-  o.out = Stdio::pipe;
-  Process p(o);
-  char buf[32] = {};
-  ssize_t n = ::read(p.stdout_fd(), buf, sizeof buf - 1);
-  REQUIRE(n > 0);
-  pid_t grandchild = std::atoi(buf);
+  auto [p, grandchild] = shell_with_background_sleep(60);
   REQUIRE(grandchild > 0);
   p.terminate(std::chrono::milliseconds(500));
   CHECK(p.try_wait().has_value());

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/signals.hpp"
 
 extern char** environ;
 
@@ -82,6 +83,7 @@ Process::Process(const ProcessOptions& o) : group_(o.new_process_group) {
   }
   pid_ = pid;
   if (o.new_process_group) ::setpgid(pid, pid);  // also from the parent: no race with kill()
+  register_child(o.new_process_group ? -pid : pid);  // killed first if a signal ends us
   ::close(exec_err.w);
   auto close_if = [](int fd) { if (fd >= 0) ::close(fd); };
   close_if(in.r); close_if(out.w); close_if(err.w);
@@ -108,7 +110,10 @@ std::optional<int> Process::try_wait() {
   if (status_ || pid_ <= 0) return status_;
   int st = 0;
   pid_t r = ::waitpid(pid_, &st, WNOHANG);
-  if (r == pid_) status_ = st;
+  if (r == pid_) {
+    status_ = st;
+    forget_child(group_ ? -pid_ : pid_);
+  }
   return status_;
 }
 
@@ -118,6 +123,7 @@ int Process::wait() {
   pid_t r;
   do r = ::waitpid(pid_, &st, 0); while (r < 0 && errno == EINTR);
   status_ = st;
+  forget_child(group_ ? -pid_ : pid_);
   return st;
 }
 

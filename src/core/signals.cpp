@@ -1,6 +1,5 @@
 #include "core/signals.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,7 +14,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <vector>
 
@@ -75,43 +73,93 @@ bool is_io_worker(const char* tid) {
   return n > 0 && std::strncmp(comm, "iou-", 4) == 0;
 }
 
+// Directory entries of an open directory, read with getdents64 into a caller's buffer:
+// nothing below allocates, since a parked thread may hold a malloc lock (glibc's
+// fork() holds them all while it copies the process).
+struct Dirent64 {
+  ino64_t d_ino;
+  off64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[256];  // as glibc declares it; the kernel writes only up to its NUL
+};
+template <typename F>
+void for_each_entry(int dir_fd, F&& f) {
+  alignas(8) char buf[2048];
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, dir_fd, buf, sizeof buf);
+    if (n <= 0) return;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<Dirent64*>(buf + off);
+      off += d->d_reclen;
+      if (std::strcmp(d->d_name, ".") != 0 && std::strcmp(d->d_name, "..") != 0) f(d->d_name);
+    }
+  }
+}
+
 // Parks every thread but the caller. New threads may appear while we look, so the
 // task list is read again until it holds none we have not signalled. A thread that
 // does not answer within a second (blocked in the kernel) is not waited for longer.
 void park_other_threads() {
   const pid_t self = static_cast<pid_t>(::syscall(SYS_gettid));
   const pid_t pid = ::getpid();
-  std::set<pid_t> signalled;
+  static pid_t signalled[4096];
+  int count = 0;
   for (int pass = 0; pass < 5; ++pass) {
     bool found_new = false;
-    DIR* dir = ::opendir("/proc/self/task");
-    if (!dir) return;
-    while (dirent* e = ::readdir(dir)) {
-      pid_t tid = static_cast<pid_t>(std::atoi(e->d_name));
-      if (tid <= 0 || tid == self || signalled.count(tid) || is_io_worker(e->d_name)) continue;
+    int dir = ::open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return;
+    for_each_entry(dir, [&](const char* name) {
+      pid_t tid = static_cast<pid_t>(std::atoi(name));
+      if (tid <= 0 || tid == self || std::find(signalled, signalled + count, tid) != signalled + count ||
+          is_io_worker(name) || count == 4096)
+        return;
       if (::syscall(SYS_tgkill, pid, tid, park_signal()) == 0) {
-        signalled.insert(tid);
+        signalled[count++] = tid;
         found_new = true;
       }
-    }
-    ::closedir(dir);
+    });
+    ::close(dir);
     if (!found_new) return;
-    for (int i = 0; i < 100 && g_parked.load() < static_cast<int>(signalled.size()); ++i) ::usleep(10'000);
+    for (int i = 0; i < 100 && g_parked.load() < count; ++i) ::usleep(10'000);
   }
 }
+
+// remove_all without allocating: unlinkat, and for a directory its entries first
+// (read again until none is left). Symlinks are removed, never followed.
+void remove_tree(int parent_fd, const char* name, int depth) {
+  if (::unlinkat(parent_fd, name, 0) == 0 || errno == ENOENT) return;
+  if (depth > 128) return;
+  int fd = ::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  for (int round = 0; round < 5; ++round) {
+    bool any = false;
+    for_each_entry(fd, [&](const char* child) {
+      any = true;
+      remove_tree(fd, child, depth + 1);
+    });
+    if (!any) break;
+    ::lseek(fd, 0, SEEK_SET);
+  }
+  ::close(fd);
+  ::unlinkat(parent_fd, name, AT_REMOVEDIR);
+}
+
+// Child processes (install hooks, depmod, QEMU outside a VM loop) in their own process
+// groups are not reached by a terminal's SIGINT, and would go on writing into a scratch
+// directory; they are killed first. Slots: the kill target, -pgid or pid; 0 when free.
+std::atomic<pid_t> g_children[256];
 
 [[noreturn]] void cleanup_and_die(int sig) {
   // Held until the end: a thread parked inside register_scratch would otherwise hold it.
   std::unique_lock lock(g_scratch_mutex);
+  // Copied while no thread is parked yet: from here on nothing may allocate.
+  std::vector<std::string> dirs;
+  for (const auto& d : scratch_dirs()) dirs.push_back(d.string());
+  for (auto& c : g_children)
+    if (pid_t target = c.load(); target != 0) ::kill(target, SIGKILL);
   park_other_threads();
-  std::vector<std::filesystem::path> dirs = scratch_dirs();
-  for (const auto& d : dirs) {
-    for (int round = 0; round < 5; ++round) {  // a file busy for a moment (EBUSY) gets another try
-      std::error_code ec;
-      std::filesystem::remove_all(d, ec);
-      if (!ec) break;
-    }
-  }
+  for (const auto& d : dirs) remove_tree(AT_FDCWD, d.c_str(), 0);
   ::signal(sig, SIG_DFL);
   sigset_t set;
   sigemptyset(&set);
@@ -160,6 +208,20 @@ void install_cleanup_on_signals() {
 void register_scratch(const std::filesystem::path& dir) {
   std::lock_guard lock(g_scratch_mutex);
   scratch_dirs().push_back(dir);
+}
+
+void register_child(pid_t kill_target) {
+  for (auto& c : g_children) {
+    pid_t expected = 0;
+    if (c.compare_exchange_strong(expected, kill_target)) return;
+  }
+}
+
+void forget_child(pid_t kill_target) {
+  for (auto& c : g_children) {
+    pid_t expected = kill_target;
+    if (c.compare_exchange_strong(expected, 0)) return;
+  }
 }
 
 void forget_scratch(const std::filesystem::path& dir) {

@@ -2,6 +2,8 @@
 // Turns SIGINT, SIGTERM and SIGHUP into a readable fd for poll() loops, while alive.
 // The previous handlers come back in the destructor. Nested instances share the pipe,
 // so a signal seen by an inner loop is still readable by the outer one.
+#include <sys/types.h>
+
 #include <csignal>
 #include <filesystem>
 
@@ -33,5 +35,11 @@ void install_cleanup_on_signals();
 // removed on such a signal.
 void register_scratch(const std::filesystem::path& dir);
 void forget_scratch(const std::filesystem::path& dir);
+
+// Child processes killed (SIGKILL) before the scratch directories are removed, so none
+// writes into them afterwards. kill_target: -pgid for a child in its own group, else
+// its pid. Process registers and forgets its children.
+void register_child(pid_t kill_target);
+void forget_child(pid_t kill_target);
 
 } // namespace qb

@@ -198,6 +198,11 @@ public:
   // /usr/lib/firmware, with or without a compression suffix (`NAME?(.*)`); the first
   // match in name order is added. False when neither directory has it.
   bool add_firmware(const std::string& name) {
+    // A module's .modinfo is data from whoever built it: a name that would leave the
+    // firmware directory (`..`, absolute) or names no file is not looked up.
+    if (name.empty() || name.front() == '/' || name.back() == '/' || name == ".." || name.rfind("../", 0) == 0 ||
+        name.find("/../") != std::string::npos || name.ends_with("/.."))
+      return false;
     for (const char* base : {"/usr/lib/firmware/updates", "/usr/lib/firmware"}) {
       const std::string pattern = std::string(base) + "/" + name;
       const std::string dir = fs::path(pattern).parent_path().string();

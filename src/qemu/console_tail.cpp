@@ -26,13 +26,16 @@ std::string_view console_input_wait(std::string_view line) {
 void ConsoleTail::feed(std::string_view data) {
   if (echo_) (void)!::write(2, data.data(), data.size());
   for (char c : data) {
+    const bool control = static_cast<unsigned char>(c) < 0x20;
+    // A control byte (a newline) ends a sequence cut short and counts as itself.
+    if (escape_ != Escape::none && control && c != '\x1b') escape_ = Escape::none;
     if (escape_ == Escape::csi) {  // parameters up to the final byte
       if (c >= 0x40 && c <= 0x7e) escape_ = Escape::none;
       continue;
     }
     if (escape_ == Escape::esc) {
       escape_ = c == '[' ? Escape::csi : Escape::none;
-      continue;
+      if (c != '\x1b') continue;
     }
     if (c == '\x1b') escape_ = Escape::esc;
     else if (c == '\n') flush_line();

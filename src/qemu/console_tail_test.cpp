@@ -46,3 +46,13 @@ TEST_CASE("console tail: the runtime's FATAL line, a panic, at most 10 failures 
   CHECK(c.tail(1) == "  | [FAILED] unit 39\n");
   CHECK(ConsoleTail(false).explain(true).find("snapshot was restored") != std::string::npos);
 }
+
+TEST_CASE("console tail: a newline inside a cut-short escape sequence still ends the line") {
+  ConsoleTail c(false);
+  c.feed("first\x1b[0;1\nYou are in emergency mode\n");
+  CHECK(c.tail() == "  | first\n  | You are in emergency mode\n");
+  CHECK_FALSE(c.waiting_for_input().empty());
+  ConsoleTail e(false);
+  e.feed("a\x1b\nb\x1b\x1b[31mc\n");
+  CHECK(e.tail() == "  | a\n  | bc\n");
+}
